@@ -1,0 +1,1 @@
+"""Data layer: NTU raw parser, splits, synthetic generator, skeleton arrays."""

@@ -1,0 +1,40 @@
+"""The Method interface every registered method implements."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.data.bundle import DataBundle, SkeletonSet
+from bench.specs import Predictions
+
+
+class Method:
+    """fit() on a bundle's train (and val) split, predict() on any split.
+
+    A method is built from a fully resolved config (defaults for the profile + overrides), so the
+    config stored in the RunSpec is exactly what ran.
+    """
+
+    explains = False  # True for methods whose Predictions carry texts
+
+    @classmethod
+    def default_config(cls, profile: str) -> dict:
+        """The method's full config for a profile (`smoke`, `cpu`, `paper`)."""
+        raise NotImplementedError
+
+    def __init__(self, config: dict, *, profile: str, seed: int, workdir: Path, cache_dir: Path):
+        self.config = config
+        self.profile = profile
+        self.seed = seed
+        self.workdir = Path(workdir)  # private scratch dir of this run (inside runs/<run_id>/)
+        self.cache_dir = Path(cache_dir)  # shared content-addressed cache (stage reuse)
+
+    def fit(self, data: DataBundle) -> None:
+        raise NotImplementedError
+
+    def predict(self, split: SkeletonSet, data: DataBundle) -> Predictions:
+        raise NotImplementedError
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Extra scalar metrics of the run (e.g. codebook utilisation), merged into result.json."""
+        return {}

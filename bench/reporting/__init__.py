@@ -1,0 +1,1 @@
+"""Reports: Markdown and LaTeX tables, seaborn figures, assembled per suite or ablation."""

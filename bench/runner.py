@@ -1,0 +1,129 @@
+"""execute_run: one RunSpec -> data -> method.fit -> method.predict -> metrics -> stored RunResult."""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+import subprocess
+import time
+import traceback
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from bench.errors import BenchError
+from bench.specs import RunResult, RunSpec
+from bench.store import Store
+
+log = logging.getLogger("bench")
+_VERSIONED = ("numpy", "torch", "transformers", "peft", "mmaction2", "mmengine", "mmcv-lite")
+
+
+def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> dict:
+    """Run one spec in this process; always returns the stored result as a dict (never raises)."""
+    from bench.paths import cache_root
+
+    spec = RunSpec.from_dict(spec_dict)
+    store = Store(Path(out))
+    staging = store.staging_dir(spec.run_id)
+    handler = logging.FileHandler(staging / "log.txt")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    timings, metrics, predictions, error = {}, {}, None, None
+    try:
+        _seed_everything(spec.seed, threads)
+        started = time.perf_counter()
+        bundle = _load_checked_bundle(spec, data_arg)
+        timings["data_s"] = time.perf_counter() - started
+
+        from bench.methods import METHODS
+        method = METHODS.get(spec.method)(spec.config, profile=spec.profile, seed=spec.seed,
+                                          workdir=staging / "work", cache_dir=cache_root())
+        (staging / "work").mkdir(exist_ok=True)
+        started = time.perf_counter()
+        method.fit(bundle)
+        timings["fit_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        predictions = method.predict(bundle.test, bundle)
+        timings["predict_s"] = time.perf_counter() - started
+        if predictions.texts is not None and bundle.test.descriptions is not None:
+            # Stored beside each explanation so reports can re-score without the dataset.
+            predictions.extra["reference"] = list(bundle.test.descriptions)
+        metrics = score(predictions)
+        metrics.update(method.diagnostics())
+        status = "done"
+    except Exception as exc:  # recorded as a failed run; the sweep goes on
+        log.exception("run %s failed", spec.run_id)
+        status, predictions = "failed", None
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    result = RunResult(spec.run_id, spec, status, metrics, timings, _versions(), error)
+    store.commit(staging, result, predictions)
+    return result.to_dict()
+
+
+def score(predictions) -> dict:
+    from bench.metrics.classification import classification_metrics
+    from bench.metrics.explanation import explanation_metrics
+
+    metrics = classification_metrics(predictions)
+    metrics.update(explanation_metrics(predictions.texts, predictions.extra.get("reference")))
+    return metrics
+
+
+def _load_checked_bundle(spec: RunSpec, data_arg: str):
+    from bench.datasets import load_bundle, resolve_source
+    from bench.suites import SUITES
+
+    source = resolve_source(SUITES.get(spec.suite), data_arg)
+    if source.manifest.sha256 != spec.manifest_sha256:
+        raise BenchError(f"the data under {source.root} no longer gives the planned split "
+                         f"(manifest {source.manifest.short} != {spec.manifest_sha256[:12]})")
+    return load_bundle(source)
+
+
+def _seed_everything(seed: int, threads: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def _versions() -> dict:
+    versions = {"python": platform.python_version(), "machine": platform.machine(),
+                "device": _device(), "git": _git_hash()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _device() -> str:
+    try:
+        import torch
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return f"cpu ({os.cpu_count()} cores)"
+
+
+def _git_hash() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.TimeoutExpired):
+        return None

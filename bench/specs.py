@@ -1,0 +1,102 @@
+"""Core types that flow through the pipeline (see DESIGN.md, "Core types")."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def short_hash(obj: Any, n: int = 12) -> str:
+    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()[:n]
+
+
+@dataclass(frozen=True)
+class SplitManifest:
+    """The exact sample ids of a split; every run records its hash so tables never mix splits."""
+
+    dataset: str
+    protocol: str
+    train: tuple[str, ...]
+    val: tuple[str, ...]
+    test: tuple[str, ...]
+
+    @property
+    def sha256(self) -> str:
+        payload = {"dataset": self.dataset, "protocol": self.protocol,
+                   "train": list(self.train), "val": list(self.val), "test": list(self.test)}
+        return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+    @property
+    def short(self) -> str:
+        return self.sha256[:12]
+
+    def counts(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines a run's result; run_id is the hash of its canonical JSON."""
+
+    suite: str
+    method: str
+    config: dict
+    seed: int
+    manifest_sha256: str
+    profile: str
+    data: str  # "synthetic:<hash>" or the data root / file the manifest came from
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.method}-{short_hash(self.to_dict(), 16)}"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunSpec":
+        return cls(**d)
+
+
+@dataclass
+class Predictions:
+    """Per-sample outputs; metrics read only this, so any report can be re-scored offline."""
+
+    sample_ids: list[str]
+    labels: np.ndarray  # (N,) int
+    scores: np.ndarray  # (N, C) float, higher = more likely
+    texts: list[str] | None = None  # generated explanations, for methods that explain
+    extra: dict[str, Any] = field(default_factory=dict)  # per-sample JSON-able extras (tokens, ...)
+
+    def __post_init__(self):
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        self.scores = np.asarray(self.scores, dtype=np.float32)
+        n = len(self.sample_ids)
+        if self.labels.shape != (n,) or self.scores.ndim != 2 or self.scores.shape[0] != n:
+            raise ValueError(f"Predictions shapes disagree: {n} ids, labels {self.labels.shape}, "
+                             f"scores {self.scores.shape}")
+        if self.texts is not None and len(self.texts) != n:
+            raise ValueError(f"Predictions: {len(self.texts)} texts for {n} samples")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    spec: RunSpec
+    status: str  # "done" | "failed"
+    metrics: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["spec"] = self.spec.to_dict()
+        return d
