@@ -27,13 +27,12 @@ def _ints(text: str, what: str) -> list[int]:
         raise BenchError(f"{what} {text!r}: expected comma-separated integers") from None
 
 
-def _source(args, suite_name: str):
+def _source(args, suite):
+    """Validate the data arguments, then locate (or generate) the data: the slow step, so last."""
     from bench.datasets import default_data_arg, resolve_source
-    from bench.suites import SUITES
 
-    suite = SUITES.get(suite_name)
     data_arg = default_data_arg(args.data_root, args.data)
-    return suite, data_arg, resolve_source(suite, data_arg)
+    return data_arg, resolve_source(suite, data_arg)
 
 
 def _execute(args, specs, data_arg):
@@ -55,11 +54,13 @@ def _execute(args, specs, data_arg):
 def cmd_run(args) -> int:
     from bench.methods import METHODS
     from bench.plan import plan_suite
+    from bench.suites import SUITES
 
-    suite, data_arg, source = _source(args, args.suite)
+    suite = SUITES.get(args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
     for m in methods:
         METHODS.get(m)
+    data_arg, source = _source(args, suite)
     specs = plan_suite(source, methods, args.profile, _ints(args.seeds, "--seeds"))
     store, results = _execute(args, specs, data_arg)
     if results is not None:
@@ -80,8 +81,11 @@ def cmd_ablate(args) -> int:
     from bench.plan import plan_ablation
     from bench.reporting.report import ablation_report
 
+    from bench.suites import SUITES
+
     ablation = load_ablations().get(args.ablation)
-    suite, data_arg, source = _source(args, args.suite or ablation.default_suite)
+    suite = SUITES.get(args.suite or ablation.default_suite)
+    data_arg, source = _source(args, suite)
     values = ([_parse_value(v) for v in args.values.split(",")] if args.values
               else ablation.grid(args.profile))
     specs = plan_ablation(source, ablation, values, args.profile, _ints(args.seeds, "--seeds"))

@@ -1,0 +1,74 @@
+"""NTU RGB+D sample names: `SsssCcccPpppRrrrAaaa` (setup, camera, performer, replication, action)."""
+from __future__ import annotations
+
+import numbers
+import os
+import re
+from dataclasses import dataclass
+
+from bench.errors import DataError
+
+NAME_PATTERN = "SsssCcccPpppRrrrAaaa"
+_NAME_RE = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
+# The file forms the dataset ships: skeletons and RGB videos.
+_SUFFIXES = (".skeleton", "_rgb.avi")
+
+
+@dataclass(frozen=True, order=True)
+class SampleName:
+    setup: int
+    camera: int
+    performer: int
+    replication: int
+    action: int
+
+    def __post_init__(self):
+        for field in ("setup", "camera", "performer", "replication", "action"):
+            value = getattr(self, field)
+            if not isinstance(value, numbers.Integral) or not 1 <= value <= 999:
+                raise DataError(f"NTU sample {field} must be an integer in 1..999, got {value!r}")
+
+    @property
+    def name(self) -> str:
+        return (f"S{self.setup:03d}C{self.camera:03d}P{self.performer:03d}"
+                f"R{self.replication:03d}A{self.action:03d}")
+
+    @property
+    def label(self) -> int:
+        """0-based class index (A001 -> 0)."""
+        return self.action - 1
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def parse_sample_name(text: str | os.PathLike) -> SampleName:
+    """Parse `S001C002P003R002A013`, or a file name `<name>.skeleton` / `<name>_rgb.avi`
+    (a leading directory is ignored)."""
+    base = os.path.basename(os.fspath(text))
+    stem = base
+    for suffix in _SUFFIXES:
+        if base.endswith(suffix):
+            stem = base[: -len(suffix)]
+            break
+    match = _NAME_RE.fullmatch(stem)
+    if match is None:
+        raise DataError(f"{base!r} is not an NTU RGB+D sample name (expected {NAME_PATTERN}, "
+                        f"optionally with .skeleton or _rgb.avi, e.g. S001C002P003R002A013)")
+    try:
+        return SampleName(*(int(g) for g in match.groups()))
+    except DataError as err:
+        raise DataError(f"{base!r}: {err}") from None
+
+
+def is_sample_name(text: str | os.PathLike) -> bool:
+    try:
+        parse_sample_name(text)
+    except DataError:
+        return False
+    return True
+
+
+def format_sample_name(setup: int, camera: int, performer: int, replication: int,
+                       action: int) -> str:
+    return SampleName(setup, camera, performer, replication, action).name
