@@ -69,23 +69,30 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     title = _title("Suite", suite.name, synthetic)
     rows = accuracy_rows(results)
     figures, examples = [], []
-    for r in sorted(results, key=lambda r: (r["spec"]["method"], r["spec"]["seed"])):
-        if r["status"] != "done" or r["spec"]["seed"] != min(
-                x["spec"]["seed"] for x in results if x["spec"]["method"] == r["spec"]["method"]):
-            continue
+    first_seed = {}  # figures and examples show each method's lowest-seed finished run
+    for r in sorted(results, key=lambda r: r["spec"]["seed"]):
+        if r["status"] == "done":
+            first_seed.setdefault((r["spec"]["method"], r["spec"]["profile"]), r)
+    for (method, profile), r in sorted(first_seed.items()):
         p = store.load_predictions(r["run_id"])
         cm = confusion_matrix(p.labels, p.scores.argmax(1), p.scores.shape[1])
-        name = f"confusion_{r['spec']['method']}_{r['spec']['profile']}.png"
-        confusion_figure(cm, class_names, f"{r['spec']['method']} on {suite.name}",
-                         out / "figures" / name)
-        figures.append((r["spec"]["method"], name))
+        name = f"confusion_{method}_{profile}.png"
+        confusion_figure(cm, class_names, f"{method} on {suite.name}", out / "figures" / name)
+        figures.append((method, name))
         if p.texts is not None:
-            examples += _examples(p, class_names, r["spec"]["method"])
+            examples += _examples(p, class_names, method)
     failed = [r for r in results if r["status"] != "done"]
     md = [f"# {title}", "", f"{suite.description}. Split manifest `{manifest[:12]}`; "
           f"{results[0]['metrics'].get('num_test', '?')} test samples, {len(class_names)} classes "
           f"(chance {100 / len(class_names):.1f}%). Accuracies are measured here.", "",
           "## Accuracy", "", tables.markdown_table(ACCURACY_HEADERS, rows), ""]
+    published = published_rows(suite.name)
+    if published:
+        note = (" They are on the real dataset; the numbers above are on synthetic data and are "
+                "not comparable." if synthetic else "")
+        md += ["## Published results", "", "Top-1 (%) as reported by the papers, not measured "
+               "here." + note, "", tables.markdown_table(["Method", "Source", "Top-1 (%)",
+                                                           "Status"], published), ""]
     md += _diagnostics_md(results)
     md += ["## Confusion matrices", ""] + [f"![{m}](figures/{f})" for m, f in figures] + [""]
     if examples:
@@ -122,7 +129,6 @@ def _diagnostics_md(results: list[dict]) -> list[str]:
 
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool) -> Path:
     """Metric against knob value: a table and a plot."""
-    from bench.ablations import set_config_value  # noqa: F401  (documents where values come from)
     from bench.reporting.figures import ablation_figure
 
     if not results:
@@ -171,3 +177,14 @@ def _write(out: Path, md: list[str], title: str, tex_body: str, figures: list[st
         "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
         f"\\section*{{{tables.latex_escape(title)}}}\n{tex_body}{figs}\\end{{document}}\n")
     return out / "report.md"
+
+
+def published_rows(suite_name: str) -> list[list[str]]:
+    """Reported numbers for this suite from baselines/published.toml."""
+    import tomllib
+
+    from bench.paths import content_dir
+
+    table = tomllib.loads((content_dir("baselines") / "published.toml").read_text())
+    return [[r["method"], r["source"], f"{r[suite_name]:.1f}", "reported"]
+            for r in table["result"] if suite_name in r]
