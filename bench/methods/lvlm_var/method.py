@@ -1,0 +1,186 @@
+"""LVLM-VAR as a bench Method: VST tokens -> LoRA-tuned LLaVA -> class scores + explanations."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench.data.bundle import DataBundle, SkeletonSet
+from bench.data.layouts import get_layout
+from bench.methods.base import Method
+from bench.methods.lvlm_var import config as C
+from bench.methods.lvlm_var.features import split_windows
+from bench.methods.lvlm_var.semantics import explain_tokens, vocabulary_text
+from bench.methods.lvlm_var.stage import fit_or_load_vst
+from bench.methods.lvlm_var.vst import VstModel, clip_tokens, code_stats
+from bench.specs import Predictions
+
+log = logging.getLogger("bench")
+
+
+class LvlmVar(Method):
+    explains = True
+
+    @classmethod
+    def default_config(cls, profile: str) -> dict:
+        return C.default_config(profile)
+
+    def __init__(self, config: dict, **kwargs):
+        super().__init__(C.check_config(dict(config)), **kwargs)
+        self.vst: VstModel | None = None
+        self.bb = None
+        self.prompts = None
+        self.trie = None
+        self.stats: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def _windows(self, split: SkeletonSet, data: DataBundle):
+        cfg = self.config
+        return split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
+                             window=int(cfg["vst.window"]), stride=data.fps / float(cfg["vst.token_rate"]),
+                             pose_frames=int(cfg["vst.pose_frames"]))
+
+    def tokenize(self, split: SkeletonSet, data: DataBundle) -> tuple[list[list[int]], dict]:
+        """Semantic tokens of each clip, and code statistics of the split's windows."""
+        windows = self._windows(split, data)
+        codes = self.vst.window_codes(windows)
+        stats = code_stats(codes, windows, self.vst.size)
+        stats["flip_rate_unsmoothed"] = code_stats(self.vst.window_codes(windows, 0.0), windows,
+                                                   self.vst.size)["flip_rate"]
+        tokens = clip_tokens(codes, windows, bool(self.config["vst.merge_runs"]),
+                             int(self.config["vst.max_tokens"]))
+        stats["tokens_per_clip"] = float(np.mean([len(t) for t in tokens]))
+        return tokens, stats
+
+    def _vectors(self, tokens: list[list[int]]) -> torch.Tensor | None:
+        if self.bb.code_token_ids is not None:
+            return None
+        flat = torch.tensor([t for seq in tokens for t in seq], dtype=torch.long)
+        return self.vst.code_vectors[flat]
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: DataBundle) -> None:
+        from bench.methods.lvlm_var.lm import add_lora, build_backbone, check_backbone, install_projector
+        from bench.methods.lvlm_var.prompts import PromptBuilder, template_text
+        from bench.methods.lvlm_var.scoring import ClassTrie
+        from bench.methods.lvlm_var.tuning import finetune
+
+        cfg = self.config
+        check_backbone(cfg)
+        t0 = time.perf_counter()
+        self.vst, hit = fit_or_load_vst(self, data)
+        self.stats.update({"vst_cache_hit": float(hit), "vst_fit_s": time.perf_counter() - t0})
+        self.stats.update({f"vst_{k}": v for k, v in self.vst.train_stats.items()})
+        tokens, stats = self.tokenize(data.train, data)
+        self.stats.update({f"vst_train_{k}": v for k, v in stats.items()})
+        max_phrases = int(cfg["sem.max_phrases"])
+        examples = [{"tokens": t, "class_name": data.class_names[int(y)],
+                     "explanation": explain_tokens(t, self.vst.descriptions, max_phrases)}
+                    for t, y in zip(tokens, data.train.labels)]
+
+        t0 = time.perf_counter()
+        corpus = (list(data.class_names) + vocabulary_text() + sorted(set(self.vst.descriptions))
+                  + template_text() + [cfg["prompt.system"], cfg["prompt.instruction"]])
+        self.bb = build_backbone(cfg, corpus=corpus, num_codes=self.vst.size, seed=self.seed)
+        self.prompts = PromptBuilder(self.bb.tokenizer, cfg["lvlm.template"], cfg["prompt.system"],
+                                     cfg["prompt.instruction"], self.bb.placeholder_id,
+                                     self.bb.code_token_ids,
+                                     list(data.class_names) if cfg["prompt.list_classes"] else None)
+        names = [self.prompts._ids(" " + n) for n in data.class_names]
+        install_projector(self.bb, cfg, vst_dim=self.vst.code_vectors.shape[1],
+                          num_classes=data.num_classes, vst_head=self.vst.encoder.head,
+                          class_token_ids=names)
+        if self.bb.code_token_ids is not None:
+            self._init_code_embeddings()
+        add_lora(self.bb, cfg)
+        self.trie = ClassTrie.build([self.prompts.class_ids(n) for n in data.class_names])
+        self.stats["lvlm_load_s"] = time.perf_counter() - t0
+        self.stats["lvlm_trainable_params"] = float(sum(
+            p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
+
+        t0 = time.perf_counter()
+        train = finetune(self.bb, self.prompts, examples, self.vst.code_vectors, cfg, self.seed)
+        self.stats.update({f"lvlm_{k}": float(v) for k, v in train.items()})
+        self.stats["lvlm_train_s"] = time.perf_counter() - t0
+        self._save_adapter()
+
+    @torch.no_grad()
+    def _init_code_embeddings(self) -> None:
+        """Vocab injection: each code token's embedding row starts as its projected code vector."""
+        rows = self.bb.projector(self.vst.code_vectors.float())
+        emb = self.bb.model.get_input_embeddings().weight
+        emb[torch.tensor(self.bb.code_token_ids)] = rows.to(emb.dtype)
+
+    def _save_adapter(self) -> None:
+        out = self.workdir / "lvlm"
+        out.mkdir(parents=True, exist_ok=True)
+        self.bb.peft_model.save_pretrained(out)
+        torch.save(self.bb.projector.state_dict(), out / "projector.pt")
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, split: SkeletonSet, data: DataBundle) -> Predictions:
+        from bench.methods.lvlm_var.scoring import score_classes, shared_prefix
+
+        cfg = self.config
+        tokens, stats = self.tokenize(split, data)
+        self.stats.update({f"vst_test_{k}": v for k, v in stats.items()})
+        n = len(split)
+        limit = n if int(cfg["lvlm.explain_max"]) < 0 else min(n, int(cfg["lvlm.explain_max"]))
+        scores = np.zeros((n, data.num_classes), dtype=np.float32)
+        answers = [""] * n
+        bs = int(cfg["lvlm.score_batch"])
+        timing = {"score": 0.0, "generate": 0.0}
+        banned = [self.bb.placeholder_id] + list(self.bb.code_token_ids or [])
+        shared = shared_prefix(self.bb, self.prompts.shared())
+        for start in range(0, n, bs):
+            idx = list(range(start, min(n, start + bs)))
+            t0 = time.perf_counter()
+            s, cache, mask = score_classes(self.bb, self.trie, shared,
+                                           [self.prompts.sample_prefix(tokens[i]) for i in idx],
+                                           self._vectors([tokens[i] for i in idx]), cfg["lvlm.score_norm"])
+            scores[idx] = s.numpy()
+            timing["score"] += time.perf_counter() - t0
+            rows = [j for j, i in enumerate(idx) if i < limit]
+            if not rows:
+                continue
+            t0 = time.perf_counter()
+            answers_batch = self._explain(cache, mask, [s[j].argmax().item() for j in range(len(idx))],
+                                          data, banned)
+            for j in rows:
+                answers[idx[j]] = answers_batch[j]
+            timing["generate"] += time.perf_counter() - t0
+        self.stats.update({"lvlm_score_s": timing["score"], "lvlm_generate_s": timing["generate"],
+                           "lvlm_predict_samples_per_s": n / max(sum(timing.values()), 1e-9)})
+        texts = [a.split("Explanation:", 1)[1].strip() if "Explanation:" in a else "" for a in answers]
+        token_text = [explain_tokens(t, self.vst.descriptions, int(cfg["sem.max_phrases"])) for t in tokens]
+        return Predictions(list(split.sample_ids), split.labels, scores, texts,
+                           extra={"tokens": tokens, "answer": answers, "token_text": token_text})
+
+    def _explain(self, cache, mask, preds: list[int], data: DataBundle, banned: list[int]) -> list[str]:
+        """Greedy answers "Action: <class>. Explanation: <text>" for one scoring batch."""
+        from bench.methods.lvlm_var.scoring import drop_last, greedy_continue
+
+        cfg, p = self.config, self.prompts
+        if cfg["lvlm.explain_given_prediction"]:
+            suffixes = [p.class_ids(data.class_names[c]) + p.explanation_lead() for c in preds]
+        else:  # generate the class too: re-feed the prompt's last token ("Action:")
+            drop_last(cache, 1)
+            last = int(p.sample_prefix([])[-1])
+            suffixes, mask = [[last] for _ in preds], mask[:, :-1]
+        out = greedy_continue(self.bb, cache, mask, suffixes, int(cfg["lvlm.max_new_tokens"]),
+                              p.end_id, banned)
+        tok = self.bb.tokenizer
+        answers = []
+        for c, gen in zip(preds, out):
+            text = tok.decode(gen, skip_special_tokens=True).strip()
+            if cfg["lvlm.explain_given_prediction"]:
+                answers.append(f"Action: {data.class_names[c]}. Explanation: {text}")
+            else:
+                answers.append(f"Action: {text}")
+        return answers
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {k: float(v) for k, v in self.stats.items()}

@@ -1,0 +1,101 @@
+"""LoRA fine-tuning of the LVLM: causal-LM loss on the answer tokens only."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bench.methods.lvlm_var.inputs import (
+    context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
+)
+from bench.methods.lvlm_var.lm import Backbone
+from bench.methods.lvlm_var.prompts import PromptBuilder
+
+log = logging.getLogger("bench")
+
+
+def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.Tensor,
+                weights: torch.Tensor, vectors: torch.Tensor | None) -> torch.Tensor:
+    """Weighted next-token cross-entropy over answer tokens; logits only where they are needed.
+    The shared prompt part runs once per batch (batch 1) and its cache is expanded, unless
+    gradient checkpointing is on (it needs use_cache=False): then every row runs in full."""
+    llava = bb.model
+    mask = mask.to(bb.device)
+    with bb.autocast():
+        if bb.checkpointing:
+            full = torch.tensor(shared, dtype=torch.long)[None].expand(len(ids), -1)
+            ids = torch.cat([full, ids], 1)
+            mask = context_mask(len(shared), mask)
+            weights = torch.cat([torch.zeros(full.shape), weights], 1)
+            emb = embed_inputs(bb, ids, vectors)
+            hidden = llava.model(inputs_embeds=emb, attention_mask=mask, use_cache=False).last_hidden_state
+        else:
+            cache = expand_cache(shared_cache(bb, shared), len(ids), copy_first=False)
+            ctx = context_mask(len(shared), mask)
+            pos = len(shared) + positions(mask)
+            emb = embed_inputs(bb, ids, vectors)
+            hidden = llava.model(inputs_embeds=emb, attention_mask=ctx, position_ids=pos,
+                                 cache=cache, use_cache=True).last_hidden_state
+        w = weights[:, 1:].to(bb.device)
+        sel = w > 0
+        logits = llava.lm_head(hidden[:, :-1][sel])
+    ce = F.cross_entropy(logits.float(), ids[:, 1:].to(bb.device)[sel], reduction="none")
+    return (ce * w[sel]).sum() / w[sel].sum()
+
+
+def _schedule(step: int, total: int, warmup: float) -> float:
+    warm = max(1, int(round(warmup * total)))
+    if step < warm:
+        return (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_vectors: torch.Tensor,
+             cfg: dict, seed: int) -> dict:
+    """examples: {"tokens", "class_name", "explanation"}; returns training statistics."""
+    data = [prompts.training_example(e["tokens"], e["class_name"], e["explanation"],
+                                     float(cfg["lvlm.class_loss_weight"])) for e in examples]
+    shared = prompts.shared()
+    bs = int(cfg["lvlm.batch_size"])
+    steps = int(cfg["lvlm.steps"]) or max(1, math.ceil(float(cfg["lvlm.epochs"]) * len(data) / bs))
+    lora = [p for n, p in bb.peft_model.named_parameters()
+            if p.requires_grad and "multi_modal_projector" not in n]
+    groups = [{"params": lora, "lr": float(cfg["lvlm.lr"])},
+              {"params": list(bb.projector.parameters()), "lr": float(cfg["lvlm.projector_lr"])}]
+    opt = torch.optim.AdamW(groups, weight_decay=float(cfg["lvlm.weight_decay"]))
+    base_lrs = [g["lr"] for g in groups]
+    rng = np.random.default_rng(seed)
+    order: list[int] = []
+    bb.peft_model.train()
+    losses, started = [], time.perf_counter()
+    for step in range(steps):
+        if len(order) < bs:
+            order += rng.permutation(len(data)).tolist()
+        batch, order = order[:bs], order[bs:]
+        ids, mask = pad([data[i][0] for i in batch], int(bb.tokenizer.pad_token_id), "right")
+        weights, _ = pad([data[i][1] for i in batch], 0.0, "right")
+        vectors = None
+        if bb.code_token_ids is None:
+            vectors = code_vectors[torch.tensor([t for i in batch for t in examples[i]["tokens"]],
+                                                dtype=torch.long)]
+        for g, lr in zip(opt.param_groups, base_lrs):
+            g["lr"] = lr * _schedule(step, steps, float(cfg["lvlm.warmup"]))
+        loss = answer_loss(bb, shared, ids, mask, weights, vectors)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]],
+                                       float(cfg["lvlm.grad_clip"]))
+        opt.step()
+        losses.append(loss.item())
+        if step % 10 == 0 or step == steps - 1:
+            log.info("lvlm step %d/%d loss %.4f (%.1fs)", step + 1, steps, losses[-1],
+                     time.perf_counter() - started)
+    bb.peft_model.eval()
+    return {"steps": steps, "final_loss": float(np.mean(losses[-5:])),
+            "train_samples_per_s": steps * bs / max(time.perf_counter() - started, 1e-9),
+            "train_tokens_per_sample": float(np.mean([len(d[0]) for d in data]) + len(shared))}

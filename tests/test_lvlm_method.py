@@ -1,0 +1,173 @@
+"""LVLM-VAR end to end on the smoke profile: fit, predict, class scoring, LoRA placement, config."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from bench.errors import BenchError  # noqa: E402
+from test_lvlm_vst import toy_bundle  # noqa: E402  (tests/ is on sys.path under pytest)
+
+
+def _method(tmp_path, profile="smoke", **overrides):
+    from bench.methods.lvlm_var.method import LvlmVar
+
+    cfg = {**LvlmVar.default_config(profile), **overrides}
+    return LvlmVar(cfg, profile=profile, seed=0, workdir=tmp_path / "work",
+                   cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    torch.set_num_threads(1)
+    bundle = toy_bundle(num_classes=6, train_per_class=16, test_per_class=6)
+    method = _method(tmp_path_factory.mktemp("lvlm"))
+    method.fit(bundle)
+    return method, bundle, method.predict(bundle.test, bundle)
+
+
+def test_smoke_fit_predict_beats_chance_and_explains(fitted):
+    method, bundle, pred = fitted
+    n = len(bundle.test)
+    assert pred.scores.shape == (n, bundle.num_classes) and np.isfinite(pred.scores).all()
+    assert (pred.scores <= 0).all()  # log-likelihoods
+    top1 = float((pred.scores.argmax(1) == pred.labels).mean())
+    assert top1 > 2.0 / bundle.num_classes
+    assert len(pred.texts) == n and all(isinstance(t, str) for t in pred.texts)
+    assert sum(bool(t) for t in pred.texts) >= n // 2
+    for answer, text, scores in zip(pred.extra["answer"], pred.texts, pred.scores):
+        lead = f"Action: {bundle.class_names[int(scores.argmax())]}. Explanation: "
+        assert answer.startswith(lead) and answer[len(lead):].strip() == text
+    assert len(pred.extra["tokens"]) == n
+    assert all(0 <= t < method.vst.size for seq in pred.extra["tokens"] for t in seq)
+    diag = method.diagnostics()
+    for key in ("vst_train_utilisation", "vst_train_perplexity", "vst_test_flip_rate",
+                "lvlm_train_s", "lvlm_score_s"):
+        assert key in diag and np.isfinite(diag[key])
+    assert (method.workdir / "lvlm" / "projector.pt").is_file()
+
+
+def test_prefix_cached_scores_equal_full_forward_passes(fitted):
+    from bench.methods.lvlm_var.scoring import full_forward_scores, score_classes, shared_prefix
+
+    method, bundle, _ = fitted
+    tokens, _ = method.tokenize(bundle.test, bundle)
+    order = np.argsort([len(t) for t in tokens])
+    pick = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]  # unequal lengths: padding
+    prompts = method.prompts
+    prefixes = [prompts.prefix(tokens[i]) for i in pick]
+    classes = [prompts.class_ids(c) for c in bundle.class_names]
+    shared = shared_prefix(method.bb, prompts.shared())
+    vectors = method._vectors([tokens[i] for i in pick])
+    for norm in ("sum", "mean"):
+        # the shared prompt part cached once, and no shared cache at all: both equal full passes
+        with_shared, _, _ = score_classes(method.bb, method.trie, shared,
+                                          [prompts.sample_prefix(tokens[i]) for i in pick], vectors, norm)
+        without, _, _ = score_classes(method.bb, method.trie, None, prefixes, vectors, norm)
+        for row, i in enumerate(pick):
+            full = full_forward_scores(method.bb, prefixes[row], method._vectors([tokens[i]]),
+                                       classes, norm)
+            np.testing.assert_allclose(with_shared[row].numpy(), full, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(without[row].numpy(), full, rtol=1e-4, atol=1e-4)
+
+
+def test_training_with_the_shared_prefix_cache_equals_full_sequences(fitted):
+    from bench.methods.lvlm_var.inputs import pad
+    from bench.methods.lvlm_var.tuning import answer_loss
+
+    method, bundle, _ = fitted
+    bb, prompts = method.bb, method.prompts
+    tokens, _ = method.tokenize(bundle.train, bundle)
+    rows = [prompts.training_example(tokens[i], bundle.class_names[int(bundle.train.labels[i])],
+                                     "right hand rises", 2.0) for i in (0, 40, 90)]
+    ids, mask = pad([r[0] for r in rows], int(bb.tokenizer.pad_token_id), "right")
+    weights, _ = pad([r[1] for r in rows], 0.0, "right")
+    lora = next(p for n, p in bb.peft_model.named_parameters() if "lora_A" in n)
+    out = []
+    try:
+        for full in (False, True):  # bb.checkpointing selects the no-cache path
+            bb.checkpointing = full
+            bb.peft_model.zero_grad()
+            loss = answer_loss(bb, prompts.shared(), ids, mask, weights,
+                               method._vectors([tokens[i] for i in (0, 40, 90)]))
+            loss.backward()
+            out.append((loss.item(), lora.grad.clone()))
+    finally:
+        bb.checkpointing = False
+        bb.peft_model.zero_grad()
+    assert out[0][0] == pytest.approx(out[1][0], rel=1e-4)
+    torch.testing.assert_close(out[0][1], out[1][1], rtol=1e-3, atol=1e-6)
+
+
+def test_class_trie_shares_prefixes():
+    from bench.methods.lvlm_var.scoring import ClassTrie
+
+    trie = ClassTrie.build([[5, 6, 9], [5, 7, 9], [8, 9]])
+    # inner nodes: (5), (5,6), (5,7), (8): the last token of each class is never fed
+    assert sorted(trie.tokens.tolist()) == [5, 6, 7, 8]
+    assert trie.valid.sum().item() == 8
+    node_56 = trie.src[0, 2].item() - 1
+    assert trie.ancestors[node_56].sum().item() == 2  # itself and the (5) node
+
+
+def test_lora_touches_the_language_model_only(fitted, tmp_path):
+    from bench.methods.lvlm_var.lm import add_lora, build_backbone
+
+    method, _, _ = fitted
+    names = [n for n, _ in method.bb.model.named_modules() if n.endswith("lora_A")]
+    assert names and all(".language_model." in n for n in names)
+    assert any("vision_tower" in n and n.endswith("q_proj") for n, _ in method.bb.model.named_modules())
+    trainable = [n for n, p in method.bb.peft_model.named_parameters() if p.requires_grad]
+    assert all("lora_" in n or "multi_modal_projector" in n for n in trainable)
+    assert not any("vision_tower" in n for n in trainable)
+    cfg = {**method.config, "lora.targets": r".*\.(q_proj|v_proj)"}  # would hit the CLIP tower
+    bb = build_backbone(cfg, corpus=["a b"], num_codes=4, seed=0)
+    with pytest.raises(BenchError, match="outside the language model"):
+        add_lora(bb, cfg)
+
+
+def test_vocab_injection_runs(tmp_path):
+    bundle = toy_bundle(num_classes=4, train_per_class=8, test_per_class=3)
+    method = _method(tmp_path, **{"lvlm.injection": "vocab", "lvlm.epochs": 2.0,
+                                  "lvlm.explain_max": 2, "vst.epochs": 5, "vst.vq_epochs": 2})
+    method.fit(bundle)
+    pred = method.predict(bundle.test, bundle)
+    assert method.bb.code_token_ids and len(method.bb.code_token_ids) == method.vst.size
+    prefix = method.prompts.sample_prefix([0, 1])
+    assert method.bb.code_token_ids[1] in prefix and method.bb.placeholder_id not in prefix
+    assert pred.scores.shape == (len(bundle.test), 4)
+    assert [bool(t) or bool(a) for t, a in zip(pred.texts, pred.extra["answer"])][:2] == [True, True]
+    assert pred.extra["answer"][2:] == [""] * (len(bundle.test) - 2)
+
+
+def test_config_profiles_and_errors(tmp_path, monkeypatch):
+    from bench.methods.lvlm_var.config import PROFILES, default_config
+
+    for profile in PROFILES:
+        cfg = default_config(profile)
+        for key in ("vst.codebook", "vst.token_rate", "lora.rank", "lvlm.injection"):
+            assert key in cfg
+    with pytest.raises(BenchError, match="unknown keys"):
+        _method(tmp_path, **{"vst.codebok": 3})
+    with pytest.raises(BenchError, match="lvlm.injection"):
+        _method(tmp_path, **{"lvlm.injection": "pixels"})
+    monkeypatch.delenv("BENCH_LLAVA_PATH", raising=False)
+    paper = _method(tmp_path, profile="paper")
+    with pytest.raises(BenchError, match="BENCH_LLAVA_PATH"):
+        paper.fit(toy_bundle(num_classes=2, train_per_class=2, test_per_class=1))
+
+
+@pytest.mark.skipif(not os.environ.get("BENCH_SLOW_TESTS"), reason="set BENCH_SLOW_TESTS=1 (~1 min)")
+def test_smollm2_converts_once_from_the_wheel_gguf(tmp_path):
+    from bench.methods.lvlm_var.config import default_config
+    from bench.methods.lvlm_var.lm import smollm2_dir
+
+    cfg = default_config("cpu")
+    path = smollm2_dir(cfg)
+    assert (path / "config.json").is_file() and (path / "model.safetensors").is_file()
+    assert smollm2_dir(cfg) == path

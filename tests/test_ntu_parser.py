@@ -1,0 +1,182 @@
+import numpy as np
+import pytest
+
+from bench.data.ntu_loader import find_skeleton_files, load_ntu_arrays
+from bench.data.ntu_skeleton import (
+    BODY_INFO_FIELDS, JOINT_FIELDS, parse_skeleton_bytes, parse_skeleton_file, to_keypoint)
+from bench.errors import DataError
+
+SAMPLE = "S001C001P001R001A001"
+INFO = "0 1 1 1 1 0 0.02764709 0.05745083 2"
+
+
+def person(t: int, amplitude: float, x0: float = 0.0) -> np.ndarray:
+    """(25, 12) joints of a tall, narrow body whose arm moves with `amplitude`."""
+    rng = np.random.default_rng(t)
+    joints = np.zeros((25, 12))
+    joints[:, 0] = x0 + rng.uniform(-0.15, 0.15, 25)
+    joints[:, 1] = np.linspace(-0.8, 0.8, 25)
+    joints[:, 2] = 3.0
+    joints[4:8, 1] += amplitude * np.sin(t / 5)
+    joints[:, 11] = 2
+    return joints
+
+
+def noise_object(t: int) -> np.ndarray:
+    """A wide, flat, jittery detection: what the Kinect sometimes tracks as a body."""
+    rng = np.random.default_rng(1000 + t)
+    joints = np.zeros((25, 12))
+    joints[:, 0] = np.linspace(-1.0, 1.0, 25) + rng.normal(0, 0.5, 25)
+    joints[:, 1] = rng.uniform(-0.05, 0.05, 25)
+    joints[:, 2] = 2.0 + rng.normal(0, 0.5, 25)
+    return joints
+
+
+def skeleton_text(frames, eol="\r\n") -> str:
+    """frames: list of lists of (body_id, (25, 12) joints)."""
+    lines = [str(len(frames))]
+    for bodies in frames:
+        lines.append(str(len(bodies)))
+        for body_id, joints in bodies:
+            lines += [f"{body_id} {INFO}", "25"]
+            lines += [" ".join(f"{v:.7g}" for v in row) for row in joints]
+    return eol.join(lines) + eol
+
+
+def write(tmp_path, text, name=f"{SAMPLE}.skeleton"):
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_real_sample_matches_reference(shared_data):
+    path = shared_data / "ntu-sample" / f"{SAMPLE}.skeleton"
+    reference = np.load(str(path) + ".npy", allow_pickle=True).item()["skel_body0"]
+    sf = parse_skeleton_file(path)
+    assert sf.num_frames == 103 and len(sf.bodies) == 1 and sf.name == SAMPLE
+    body = sf.bodies[0]
+    assert body.body_id == 72057594037931101  # exact, beyond float precision
+    assert body.joints.shape == (103, 25, len(JOINT_FIELDS)) and body.joints.dtype == np.float32
+    np.testing.assert_array_equal(body.joints[:, :, :3], reference.astype(np.float32))
+    assert body.info.shape == (103, len(BODY_INFO_FIELDS))
+    np.testing.assert_array_equal(body.info[0, 1:], [float(v) for v in INFO.split()])
+    keypoint, info = to_keypoint(sf)
+    assert keypoint.shape == (2, 103, 25, 3) and not keypoint[1].any()
+    np.testing.assert_array_equal(keypoint[0], reference.astype(np.float32))
+    assert info["kept_body_ids"] == [[72057594037931101], []]
+
+
+def test_every_field_kept_and_lf_accepted():
+    joints = np.arange(300, dtype=float).reshape(25, 12) / 8
+    for eol in ("\r\n", "\n"):
+        sf = parse_skeleton_bytes(skeleton_text([[], [(7, joints)]], eol).encode())
+        assert sf.num_frames == 2 and list(sf.bodies_per_frame) == [0, 1]
+        np.testing.assert_array_equal(sf.bodies[0].joints[0], joints.astype(np.float32))
+        assert list(sf.bodies[0].frames) == [1]
+
+
+def test_noise_bodies_and_empty_frames(tmp_path):
+    frames = []
+    for t in range(60):
+        bodies = []
+        if t >= 3:  # frames 0-2 are empty
+            bodies.append((111, person(t, 0.5)))
+            bodies.append((222 if t < 30 else 333, person(t, 0.2, x0=1.0)))  # id switch at 30
+        if 10 <= t < 40:
+            bodies.append((444, noise_object(t)))
+        if 20 <= t < 25:
+            bodies.append((555, person(t, 3.0, x0=-1.0)))  # too short to be a performer
+        frames.append(bodies)
+    sf = parse_skeleton_file(write(tmp_path, skeleton_text(frames)))
+    assert sf.bodies_per_frame.max() == 4 and list(sf.bodies_per_frame[:4]) == [0, 0, 0, 2]
+    assert [b.body_id for b in sf.bodies] == [111, 222, 444, 555, 333]
+    keypoint, info = to_keypoint(sf)
+    assert info["kept_body_ids"] == [[111], [222, 333]]
+    assert sorted(info["dropped_body_ids"]) == [444, 555]
+    assert info["empty_frames"] == 3 and info["max_bodies_per_frame"] == 4
+    assert not keypoint[:, :3].any() and keypoint[:, 3:, :, 1].any(axis=2).all()
+    np.testing.assert_allclose(keypoint[1, 40, :, 0], person(40, 0.2, x0=1.0)[:, 0], atol=1e-6)
+
+
+def test_only_noise_bodies_still_gives_data():
+    frames = [[(9, noise_object(t))] for t in range(5)]
+    keypoint, info = to_keypoint(parse_skeleton_bytes(skeleton_text(frames).encode()))
+    assert info["kept_body_ids"] == [[9], []] and keypoint[0].any()
+
+
+def good_file(frames=3):
+    return skeleton_text([[(1, person(t, 0.3))] for t in range(frames)]).splitlines(True)
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("empty", r"empty file"),
+    ("truncated", r"line 40: file truncated inside body 1 of 1 in frame 2 of 3"),
+    ("fewer_frames", r"line 57: frame count 3 on line 1 does not match content: the file holds 2"),
+    ("extra_frames", r"line 86: frame count 3 on line 1 does not match content: data continues"),
+    ("non_numeric", r"line 5, field 3: 'abc' is not a number"),
+    ("joint_count", r"line 4: wrong joint count 24 for body 1 of 1 in frame 1 of 3, expected 25"),
+    ("moved_field", r"line 6: expected 12 fields \(joint line\), found 11"),
+    ("blank_line", r"line 3: expected 10 fields \(body info line\), found 0"),
+    ("odd_spacing", r"line 6: expected 12 fields \(joint line\), found 11"),
+    ("bad_count", r"line 2: body count of frame 1 must be a non-negative integer, found 1.5"),
+])
+def test_errors_name_file_and_line(tmp_path, case, pattern):
+    lines = good_file()
+    if case == "empty":
+        lines = ["\r\n"]
+    elif case == "truncated":
+        lines = lines[:40]
+        lines[-1] = lines[-1][:10]
+    elif case == "fewer_frames":
+        lines = lines[:57]
+    elif case == "extra_frames":
+        lines = lines + lines[1:29]
+    elif case == "non_numeric":
+        fields = lines[4].split()
+        lines[4] = " ".join(fields[:2] + ["abc"] + fields[3:]) + "\r\n"
+    elif case == "joint_count":
+        lines[3] = "24\r\n"
+    elif case == "moved_field":
+        head, last = lines[5].rsplit(" ", 1)
+        lines[5], lines[6] = head + "\r\n", last.strip() + " " + lines[6]
+    elif case == "blank_line":
+        lines.insert(2, "\r\n")
+    elif case == "odd_spacing":  # right counts of spaces, wrong fields: a tab hides the move
+        fields = lines[5].split()
+        lines[5] = " " + " ".join(fields[:-1]) + "\r\n"
+        lines[6] = fields[-1] + "\t" + lines[6]
+    elif case == "bad_count":
+        lines[1] = "1.5\r\n"
+    path = write(tmp_path, "".join(lines))
+    with pytest.raises(DataError, match=pattern) as err:
+        parse_skeleton_file(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="cannot read"):
+        parse_skeleton_file(tmp_path / "nope.skeleton")
+
+
+def test_loader_pads_and_runs_in_a_pool(tmp_path):
+    for i, frames in enumerate((4, 7)):
+        text = skeleton_text([[(1, person(t, 0.3))] for t in range(frames)])
+        write(tmp_path, text, f"S001C001P001R001A00{i + 1}.skeleton")
+    files = find_skeleton_files(tmp_path)
+    assert list(files) == ["S001C001P001R001A001", "S001C001P001R001A002"]
+    seen = []
+    keypoint, num_frames, infos = load_ntu_arrays(
+        list(files.values()), workers=2, progress=lambda done, total: seen.append((done, total)))
+    assert keypoint.shape == (2, 2, 7, 25, 3) and list(num_frames) == [4, 7]
+    assert not keypoint[0, :, 4:].any() and keypoint[0, 0, :4].any()
+    assert seen[-1] == (2, 2) and infos[1]["sample_id"] == "S001C001P001R001A002"
+    short, frames_short, _ = load_ntu_arrays(list(files.values()), max_frames=5)
+    assert short.shape[2] == 5 and list(frames_short) == [4, 5]
+    np.testing.assert_array_equal(short[1], keypoint[1, :, :5])
+
+
+def test_find_skeleton_files_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        find_skeleton_files(tmp_path / "nope")
+    with pytest.raises(DataError, match=r"holds no NTU \.skeleton files"):
+        find_skeleton_files(tmp_path)
