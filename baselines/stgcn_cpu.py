@@ -3,7 +3,7 @@
 # optimiser; differs only in what is set below. See stgcn_paper.py for the published recipe.
 _base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-3d.py'
 
-max_epochs = 12
+max_epochs = 16
 clip_len = 48
 
 
@@ -34,3 +34,6 @@ train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [dict(_base_.param_scheduler[0], T_max=max_epochs)]
 default_hooks = dict(logger=dict(interval=10))
 load_from = None
+# The recipe's lr 0.1 is for batch 128 (8 GPUs x 16). On synthetic NTU60 X-Sub (720 train clips)
+# lr 0.05 for 16 epochs gave 57% top-1, lr 0.025 for 12 epochs 40%.
+optim_wrapper = dict(optimizer=dict(lr=0.05))

@@ -11,11 +11,16 @@ from bench.registry import Registry
 
 @dataclass(frozen=True)
 class AblationSpec:
-    name: str  # also the config key it sweeps, e.g. "vst.codebook"
+    name: str  # e.g. "vst.codebook"
     method: str
     values: dict  # profile -> list of values; "paper" is the full grid
     description: str
     default_suite: str = "ntu60-xsub"
+    key: str = ""  # the method config key it sweeps; defaults to the name
+
+    @property
+    def config_key(self) -> str:
+        return self.key or self.name
 
     def grid(self, profile: str) -> list:
         return list(self.values.get(profile) or self.values["paper"])
@@ -28,7 +33,8 @@ def load_ablations() -> Registry:
             raw = tomllib.loads(path.read_text())
             spec = AblationSpec(name=raw["name"], method=raw["method"], values=raw["values"],
                                 description=raw["description"],
-                                default_suite=raw.get("default_suite", "ntu60-xsub"))
+                                default_suite=raw.get("default_suite", "ntu60-xsub"),
+                                key=raw.get("key", ""))
         except (tomllib.TOMLDecodeError, KeyError) as exc:
             raise BenchError(f"{path}: invalid ablation file ({exc}); expected keys name, "
                              f"method, description and a [values] table") from None

@@ -27,6 +27,6 @@ def plan_ablation(source: DataSource, ablation: AblationSpec, values: list, prof
                   seeds: list[int]) -> list[RunSpec]:
     base = method_config(ablation.method, profile)
     return [RunSpec(suite=source.suite.name, method=ablation.method,
-                    config=set_config_value(base, ablation.name, v), seed=s,
+                    config=set_config_value(base, ablation.config_key, v), seed=s,
                     manifest_sha256=source.manifest.sha256, profile=profile, data=source.tag)
             for v in values for s in seeds]

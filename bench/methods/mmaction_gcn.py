@@ -199,14 +199,14 @@ class STGCN(MMActionGCN):
                   "model": {"backbone": {"base_channels": 16, "num_stages": 4,
                                          "inflate_stages": [3], "down_stages": [3]},
                             "cls_head": {"in_channels": 32}},
-                  "epochs": 2, "clip_len": 32, "test_clips": 1, "batch_size": 8,
-                  "test_batch_size": 8, "lr": 0.1},
+                  "epochs": 10, "clip_len": 32, "test_clips": 1, "batch_size": 8,
+                  "test_batch_size": 8, "lr": 0.025},
         "cpu": {**_COMMON, "config": "stgcn_cpu.py",
                 "model": {"backbone": {"base_channels": 16, "num_stages": 6,
                                        "inflate_stages": [3, 5], "down_stages": [3, 5]},
                           "cls_head": {"in_channels": 64}},
-                "epochs": 12, "clip_len": 48, "test_clips": 2, "batch_size": 16,
-                "test_batch_size": 16, "lr": 0.1},
+                "epochs": 16, "clip_len": 48, "test_clips": 2, "batch_size": 16,
+                "test_batch_size": 16, "lr": 0.05},
         # MMAction2's recipe: STGCN defaults (10 stages, 64/128/256 channels), 16 epochs x
         # RepeatDataset(5), u100, 10 test clips, lr 0.1 per 128 samples (scaled to the real batch).
         "paper": {**_COMMON, "config": "stgcn_paper.py", "model": {},

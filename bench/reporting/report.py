@@ -138,7 +138,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     (out / "figures").mkdir(parents=True, exist_ok=True)
     by_value = defaultdict(list)
     for r in results:
-        by_value[_knob_value(r["spec"]["config"], ablation.name)].append(r)
+        by_value[_knob_value(r["spec"]["config"], ablation.config_key)].append(r)
     values = sorted(by_value, key=lambda v: (isinstance(v, str), v))
     headers = [ablation.name] + [h for _, h in _METRIC_COLUMNS] + ["ROUGE-L", "Runs"]
     rows, series = [], {h: [] for k, h in _METRIC_COLUMNS if k != "top5"}
@@ -154,7 +154,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     md = [f"# {title}", "", f"{ablation.description}; method `{ablation.method}`, split manifest "
           f"`{manifest[:12]}`. Accuracies are measured here.", "",
           tables.markdown_table(headers, rows), "", "![ablation](figures/ablation.png)", ""]
-    md += _diagnostics_md(sorted(results, key=lambda r: str(_knob_value(r["spec"]["config"], ablation.name))))
+    md += _diagnostics_md(sorted(results, key=lambda r: str(_knob_value(r["spec"]["config"], ablation.config_key))))
     tex = tables.latex_table(headers, rows, title, "tab:ablation")
     return _write(out, md, title, tex, ["ablation.png"])
 

@@ -35,7 +35,8 @@ def embed_inputs(bb: Backbone, ids: torch.Tensor, code_vectors: torch.Tensor | N
     mask = ids.to(bb.device) == bb.placeholder_id
     if int(mask.sum()) != len(code_vectors):
         raise ValueError(f"{int(mask.sum())} placeholders but {len(code_vectors)} token vectors")
-    feats = bb.projector(code_vectors.to(bb.device).float()).to(emb.dtype)
+    dtype = next(bb.projector.parameters()).dtype
+    feats = bb.projector(code_vectors.to(bb.device, dtype)).to(emb.dtype)
     return emb.masked_scatter(mask[..., None], feats)
 
 

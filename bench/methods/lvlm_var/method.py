@@ -110,7 +110,7 @@ class LvlmVar(Method):
     @torch.no_grad()
     def _init_code_embeddings(self) -> None:
         """Vocab injection: each code token's embedding row starts as its projected code vector."""
-        rows = self.bb.projector(self.vst.code_vectors.float())
+        rows = self.bb.projector(self.vst.code_vectors.to(next(self.bb.projector.parameters()).dtype))
         emb = self.bb.model.get_input_embeddings().weight
         emb[torch.tensor(self.bb.code_token_ids)] = rows.to(emb.dtype)
 
