@@ -61,7 +61,7 @@ def test_prefix_cached_scores_equal_full_forward_passes(fitted):
     pick = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]  # unequal lengths: padding
     prompts = method.prompts
     prefixes = [prompts.prefix(tokens[i]) for i in pick]
-    classes = [prompts.class_ids(c) for c in bundle.class_names]
+    classes = prompts.scored_continuations(bundle.class_names)
     shared = shared_prefix(method.bb, prompts.shared())
     vectors = method._vectors([tokens[i] for i in pick])
     for norm in ("sum", "mean"):
@@ -102,6 +102,14 @@ def test_training_with_the_shared_prefix_cache_equals_full_sequences(fitted):
         bb.peft_model.zero_grad()
     assert out[0][0] == pytest.approx(out[1][0], rel=1e-4)
     torch.testing.assert_close(out[0][1], out[1][1], rtol=1e-3, atol=1e-6)
+
+
+def test_scored_continuations_end_with_a_full_stop_only_when_needed(fitted):
+    prompts = fitted[0].prompts
+    free = prompts.scored_continuations(["right hand up", "left leg forward"])
+    assert free == [prompts._ids(" right hand up"), prompts._ids(" left leg forward")]
+    nested = prompts.scored_continuations(["hand", "hand up"])
+    assert all(seq[-len(prompts._ids(".")):] == prompts._ids(".") for seq in nested)
 
 
 def test_class_trie_shares_prefixes():

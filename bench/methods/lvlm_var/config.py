@@ -54,20 +54,21 @@ _BASE = {
     "lvlm.injection": "projector",  # projector | vocab
     "lvlm.projector": "semantic",  # semantic (class-prior init) | mlp (LLaVA-1.5 2-layer MLP)
     "lvlm.projector_temperature": 1.0,
-    "lvlm.dtype": "autocast-bfloat16",  # float32 | bfloat16 | autocast-bfloat16
+    # float32 | bfloat16 | autocast-bfloat16 (train: fp32 weights under bf16 autocast; predict: bf16)
+    "lvlm.dtype": "autocast-bfloat16",
     "lvlm.load_in_4bit": False,
     "lvlm.gradient_checkpointing": False,
     "lvlm.epochs": 1.0,
     "lvlm.steps": 0,  # > 0 overrides epochs
     "lvlm.batch_size": 16,
-    "lvlm.lr": 1e-3,  # LoRA
-    "lvlm.projector_lr": 1e-3,
+    "lvlm.lr": 3e-3,  # LoRA
+    "lvlm.projector_lr": 3e-3,
     "lvlm.warmup": 0.05,  # fraction of steps
     "lvlm.weight_decay": 0.0,
     "lvlm.grad_clip": 1.0,
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
-    "lvlm.score_batch": 16,  # samples per scoring batch
+    "lvlm.score_batch": 32,  # samples per scoring (and generation) batch
     "lvlm.max_new_tokens": 24,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
     "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."

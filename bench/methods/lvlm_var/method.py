@@ -96,7 +96,7 @@ class LvlmVar(Method):
         if self.bb.code_token_ids is not None:
             self._init_code_embeddings()
         add_lora(self.bb, cfg)
-        self.trie = ClassTrie.build([self.prompts.class_ids(n) for n in data.class_names])
+        self.trie = ClassTrie.build(self.prompts.scored_continuations(list(data.class_names)))
         self.stats["lvlm_load_s"] = time.perf_counter() - t0
         self.stats["lvlm_trainable_params"] = float(sum(
             p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
@@ -125,6 +125,9 @@ class LvlmVar(Method):
         from bench.methods.lvlm_var.scoring import score_classes, shared_prefix
 
         cfg = self.config
+        if self.bb.dtype == "autocast-bfloat16":  # trained under autocast: infer in bf16 weights
+            self.bb.model.to(torch.bfloat16)
+            self.bb.dtype = "bfloat16"
         tokens, stats = self.tokenize(split, data)
         self.stats.update({f"vst_test_{k}": v for k, v in stats.items()})
         n = len(split)
@@ -177,6 +180,8 @@ class LvlmVar(Method):
         for c, gen in zip(preds, out):
             text = tok.decode(gen, skip_special_tokens=True).strip()
             if cfg["lvlm.explain_given_prediction"]:
+                # A small LM sometimes repeats the lead (". Explanation: ...") before its text.
+                text = text.split("Explanation:")[-1].lstrip(" .").strip()
                 answers.append(f"Action: {data.class_names[c]}. Explanation: {text}")
             else:
                 answers.append(f"Action: {text}")

@@ -75,6 +75,14 @@ class PromptBuilder:
         """The scored continuation of a class: " <name>" then "."."""
         return self._ids(" " + name) + self._ids(".")
 
+    def scored_continuations(self, names: list[str]) -> list[list[int]]:
+        """What class scoring measures the likelihood of: each " <name>", plus the "." that ends
+        it only when one name's tokens are a prefix of another's (then the end must count)."""
+        seqs = [self._ids(" " + n) for n in names]
+        prefix_free = len({tuple(s) for s in seqs}) == len(seqs) and not any(
+            a is not b and len(a) < len(b) and b[:len(a)] == a for a in seqs for b in seqs)
+        return seqs if prefix_free else [s + self._ids(".") for s in seqs]
+
     def explanation_lead(self) -> list[int]:
         return self._ids(EXPLANATION_LEAD)
 

@@ -47,6 +47,19 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
     return (ce * w[sel]).sum() / w[sel].sum()
 
 
+def _length_grouped(perm: np.ndarray, lengths: np.ndarray, bs: int, rng, group: int = 4) -> list[int]:
+    """A shuffled epoch whose batches hold similar lengths (less padding): sort each run of
+    `group` batches by length, then shuffle the order of the batches."""
+    batches = []
+    for start in range(0, len(perm), bs * group):
+        chunk = perm[start:start + bs * group]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + bs].tolist() for i in range(0, len(chunk), bs)]
+    full = [b for b in batches if len(b) == bs]
+    rest = [i for b in batches if len(b) < bs for i in b]
+    return [i for k in rng.permutation(len(full)) for i in full[k]] + rest
+
+
 def _schedule(step: int, total: int, warmup: float) -> float:
     warm = max(1, int(round(warmup * total)))
     if step < warm:
@@ -70,12 +83,13 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
     opt = torch.optim.AdamW(groups, weight_decay=float(cfg["lvlm.weight_decay"]))
     base_lrs = [g["lr"] for g in groups]
     rng = np.random.default_rng(seed)
+    lengths = np.array([len(d[0]) for d in data])
     order: list[int] = []
     bb.peft_model.train()
     losses, started = [], time.perf_counter()
     for step in range(steps):
         if len(order) < bs:
-            order += rng.permutation(len(data)).tolist()
+            order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
         ids, mask = pad([data[i][0] for i in batch], int(bb.tokenizer.pad_token_id), "right")
         weights, _ = pad([data[i][1] for i in batch], 0.0, "right")
