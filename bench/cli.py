@@ -152,8 +152,8 @@ def cmd_list(args) -> int:
             a = ablations.get(name)
             print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}")
     elif args.what == "metrics":
-        print("top1\ntop5\nmean_class_acc\nrouge_l\ncodebook_utilisation\ncodebook_perplexity\n"
-              "token_flip_rate")
+        print("top1\ntop5\nmean_class_acc\nrouge_l\nvst_test_utilisation\nvst_test_perplexity\n"
+              "vst_test_flip_rate")
     return 0
 
 

@@ -116,15 +116,17 @@ def _examples(p, class_names: list[str], method: str, n: int = 5) -> list[list[s
 
 
 def _diagnostics_md(results: list[dict]) -> list[str]:
-    keys = ("codebook_utilisation", "codebook_perplexity", "token_flip_rate")
+    keys = ("vst_test_utilisation", "vst_test_perplexity", "vst_test_flip_rate",
+            "vst_test_tokens_per_clip")
     rows = [[r["spec"]["method"], r["spec"]["profile"], str(r["spec"]["seed"])]
             + [tables.fmt_num(r["metrics"].get(k)) for k in keys]
             for r in results if any(k in r["metrics"] for k in keys)]
     if not rows:
         return []
     return ["## Semantic-token diagnostics", "",
+            "Measured on the test clips' windows; flip rate after the flicker penalty.", "",
             tables.markdown_table(["Method", "Profile", "Seed", "Codebook utilisation",
-                                   "Perplexity", "Token flip rate"], rows), ""]
+                                   "Perplexity", "Token flip rate", "Tokens per clip"], rows), ""]
 
 
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool) -> Path:
