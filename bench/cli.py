@@ -161,6 +161,8 @@ def cmd_data(args) -> int:
     from bench.datasets import load_bundle, resolve_source
     from bench.suites import SUITES
 
+    if args.action != "synth" and not args.path:
+        raise BenchError(f"bench data {args.action} needs a data root: bench data {args.action} DIR")
     if args.action == "synth":
         source = resolve_source(SUITES.get(args.suite), "synthetic")
         print(source.root)

@@ -35,3 +35,8 @@ def test_list_is_instant_and_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
     assert "lvlm_var" in out.stdout and "ntu60-xsub" in out.stdout and "vst.codebook" in out.stdout
+
+
+def test_data_commands_need_a_root():
+    out = bench("data", "prepare")
+    assert out.returncode == 2 and "needs a data root" in out.stderr and "Traceback" not in out.stderr
