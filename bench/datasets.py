@@ -105,8 +105,7 @@ def _prepared_arrays(source: DataSource, workers: int) -> dict:
     from bench.data.ntu_loader import load_ntu_arrays
 
     names = sorted(source.files)
-    stats = [(n, os.stat(source.files[n]).st_size, os.stat(source.files[n]).st_mtime_ns)
-             for n in names]
+    stats = [(n, st.st_size, st.st_mtime_ns) for n in names for st in [os.stat(source.files[n])]]
     key = short_hash({"root": str(source.root), "files": stats, "version": ARRAYS_VERSION}, 20)
     target = cache_root() / "prepared" / key
     if not (target / "done").exists():
