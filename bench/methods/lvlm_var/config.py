@@ -15,6 +15,7 @@ _BASE = {
     "vst.window": 16,  # frames per window
     "vst.token_rate": 4.0,  # windows (tokens) per second of video; stride = fps / token_rate
     "vst.pose_frames": 4,  # poses sampled inside each window for the features
+    "vst.context": "neighbours",  # none | neighbours | clip: temporal context in window features
     "vst.max_tokens": 24,  # tokens per clip after merging (uniformly subsampled beyond)
     "vst.codebook": 128,  # K
     "vst.dim": 64,  # code vector size
@@ -31,7 +32,7 @@ _BASE = {
     "vst.flicker_weight": 0.3,  # switch cost in the assignment, x mean quantisation error
     "vst.merge_runs": True,  # collapse runs of the same token
     # Semantics (code descriptions)
-    "sem.still_threshold": 0.08,  # displacement per window (spine units) below which a part is still
+    "sem.still_threshold": 0.08,  # motion range per window (spine lengths) below which: still
     "sem.max_phrases": 3,  # distinct descriptions per explanation
     # Prompt
     "prompt.system": "You recognise human actions from skeleton motion tokens.",
@@ -58,7 +59,7 @@ _BASE = {
     "lvlm.dtype": "autocast-bfloat16",
     "lvlm.load_in_4bit": False,
     "lvlm.gradient_checkpointing": False,
-    "lvlm.epochs": 1.0,
+    "lvlm.epochs": 1.75,  # 79 steps of 16 on 720 train clips: fits the cpu profile's budget
     "lvlm.steps": 0,  # > 0 overrides epochs
     "lvlm.batch_size": 16,
     "lvlm.lr": 3e-3,  # LoRA
@@ -68,7 +69,7 @@ _BASE = {
     "lvlm.grad_clip": 1.0,
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
-    "lvlm.score_batch": 32,  # samples per scoring (and generation) batch
+    "lvlm.score_batch": 64,  # samples per scoring (and generation) batch
     "lvlm.max_new_tokens": 24,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
     "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."
@@ -79,7 +80,7 @@ _PROFILE = {
         "vst.codebook": 32, "vst.dim": 32, "vst.hidden": 128, "vst.epochs": 40, "vst.vq_epochs": 10,
         "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
                          r"|mlp\.(gate_proj|up_proj|down_proj))"),
-        "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 6.0,
+        "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 10.0,
         "lvlm.lr": 3e-3, "lvlm.projector_lr": 3e-3, "lvlm.batch_size": 16,
         "lvlm.max_new_tokens": 20,
     },
@@ -98,6 +99,7 @@ _PROFILE = {
 }
 
 CHOICES = {
+    "vst.context": ("none", "neighbours", "clip"),
     "lvlm.backbone": ("tiny-llama", "smollm2-135m-instruct", "llava-1.5"),
     "lvlm.template": ("chatml", "llava15"),
     "lvlm.injection": ("projector", "vocab"),
@@ -127,7 +129,8 @@ def check_config(config: dict) -> dict:
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
     if float(config["vst.token_rate"]) <= 0:
-        raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, got {config['vst.token_rate']!r}")
+        raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, "
+                         f"got {config['vst.token_rate']!r}")
     return config
 
 

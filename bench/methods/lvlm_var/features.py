@@ -67,8 +67,9 @@ class _Joints:
         self.lhand, self.rhand = joint_index(layout, "left hand"), joint_index(layout, "right hand")
 
 
-def normalise_clip(keypoint: np.ndarray, num_frames: int, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-    """(M, T, V, 3) raw clip -> (M, n, V, 3) in the first performer's body frame, and (M, n) presence."""
+def normalise_clip(keypoint: np.ndarray, num_frames: int, layout: Layout):
+    """(M, T, V, 3) raw clip -> (M, n, V, 3) in the first performer's body frame, and (M, n)
+    presence."""
     j = _Joints(layout)
     n = max(int(num_frames), 1)
     x = np.asarray(keypoint[:, :n], dtype=np.float64)
@@ -145,14 +146,26 @@ def _kinematics(p: np.ndarray, j: _Joints, a: int, b: int, has_second: float) ->
     return np.concatenate([move.ravel(), extent.ravel(), heights, [pair, has_second]])
 
 
+def with_context(f: np.ndarray, context: str) -> np.ndarray:
+    """Window features with temporal context from the same clip: `none`; `neighbours` (the
+    previous and next window, zeros at the ends); `clip` (neighbours and the clip mean)."""
+    if context == "none":
+        return f
+    zero = np.zeros_like(f[:1])
+    parts = [f, np.concatenate([zero, f[:-1]]), np.concatenate([f[1:], zero])]
+    if context == "clip":
+        parts.append(np.repeat(f.mean(0, keepdims=True), len(f), axis=0))
+    return np.concatenate(parts, axis=1)
+
+
 def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, *, window: int,
-                  stride: float, pose_frames: int) -> WindowSet:
+                  stride: float, pose_frames: int, context: str = "none") -> WindowSet:
     """Windows of every clip of a split (keypoint (N, M, T, V, 3))."""
     feats, kins, clip, offsets = [], [], [], [0]
     for i in range(len(num_frames)):
         y, present = normalise_clip(keypoint[i], int(num_frames[i]), layout)
         f, k = clip_windows(y, present, layout, window, stride, pose_frames)
-        feats.append(f)
+        feats.append(with_context(f, context))
         kins.append(k)
         clip.append(np.full(len(f), i))
         offsets.append(offsets[-1] + len(f))

@@ -11,7 +11,8 @@ from bench.methods.lvlm_var.lm import Backbone
 def pad(seqs: list[list], value, side: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, L) tensor and attention mask, padded on the `left` or `right`."""
     length = max(len(s) for s in seqs)
-    out = torch.full((len(seqs), length), value, dtype=torch.long if isinstance(value, int) else torch.float)
+    dtype = torch.long if isinstance(value, int) else torch.float
+    out = torch.full((len(seqs), length), value, dtype=dtype)
     mask = torch.zeros(len(seqs), length, dtype=torch.long)
     for i, s in enumerate(seqs):
         sl = slice(length - len(s), length) if side == "left" else slice(0, len(s))

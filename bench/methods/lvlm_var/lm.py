@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -287,13 +288,19 @@ def add_lora(bb: Backbone, cfg: dict) -> None:
     vocab injection, the code tokens' embedding rows are trained too."""
     from peft import LoraConfig, get_peft_model
 
+    if cfg["lvlm.load_in_4bit"]:
+        from peft import prepare_model_for_kbit_training
+        bb.model = prepare_model_for_kbit_training(
+            bb.model, use_gradient_checkpointing=bool(cfg["lvlm.gradient_checkpointing"]))
     extra = {}
     if bb.code_token_ids is not None:
         extra["trainable_token_indices"] = {"embed_tokens": list(bb.code_token_ids)}
     config = LoraConfig(r=int(cfg["lora.rank"]), lora_alpha=float(cfg["lora.alpha"]),
                         lora_dropout=float(cfg["lora.dropout"]), target_modules=cfg["lora.targets"],
                         bias="none", **extra)
-    bb.peft_model = get_peft_model(bb.model, config)
+    with warnings.catch_warnings():  # peft still asks for the deprecated is_gradient_checkpointing
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        bb.peft_model = get_peft_model(bb.model, config)
     wrong = [n for n, _ in bb.model.named_modules() if n.endswith("lora_A") and "language_model" not in n]
     if wrong:
         raise BenchError(f"lora.targets {cfg['lora.targets']!r} matches modules outside the "

@@ -35,13 +35,16 @@ class LvlmVar(Method):
         self.prompts = None
         self.trie = None
         self.stats: dict[str, Any] = {}
+        self._merged = False
+        self._shared = None  # KV cache of the prompt part all samples share (after training)
 
     # ------------------------------------------------------------------ helpers
     def _windows(self, split: SkeletonSet, data: DataBundle):
         cfg = self.config
         return split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
-                             window=int(cfg["vst.window"]), stride=data.fps / float(cfg["vst.token_rate"]),
-                             pose_frames=int(cfg["vst.pose_frames"]))
+                             window=int(cfg["vst.window"]),
+                             stride=data.fps / float(cfg["vst.token_rate"]),
+                             pose_frames=int(cfg["vst.pose_frames"]), context=cfg["vst.context"])
 
     def tokenize(self, split: SkeletonSet, data: DataBundle) -> tuple[list[list[int]], dict]:
         """Semantic tokens of each clip, and code statistics of the split's windows."""
@@ -63,7 +66,9 @@ class LvlmVar(Method):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: DataBundle) -> None:
-        from bench.methods.lvlm_var.lm import add_lora, build_backbone, check_backbone, install_projector
+        from bench.methods.lvlm_var.lm import (
+            add_lora, build_backbone, check_backbone, install_projector,
+        )
         from bench.methods.lvlm_var.prompts import PromptBuilder, template_text
         from bench.methods.lvlm_var.scoring import ClassTrie
         from bench.methods.lvlm_var.tuning import finetune
@@ -110,7 +115,8 @@ class LvlmVar(Method):
     @torch.no_grad()
     def _init_code_embeddings(self) -> None:
         """Vocab injection: each code token's embedding row starts as its projected code vector."""
-        rows = self.bb.projector(self.vst.code_vectors.to(next(self.bb.projector.parameters()).dtype))
+        dtype = next(self.bb.projector.parameters()).dtype
+        rows = self.bb.projector(self.vst.code_vectors.to(dtype))
         emb = self.bb.model.get_input_embeddings().weight
         emb[torch.tensor(self.bb.code_token_ids)] = rows.to(emb.dtype)
 
@@ -122,12 +128,8 @@ class LvlmVar(Method):
 
     # ------------------------------------------------------------------ predict
     def predict(self, split: SkeletonSet, data: DataBundle) -> Predictions:
-        from bench.methods.lvlm_var.scoring import score_classes, shared_prefix
-
         cfg = self.config
-        if self.bb.dtype == "autocast-bfloat16":  # trained under autocast: infer in bf16 weights
-            self.bb.model.to(torch.bfloat16)
-            self.bb.dtype = "bfloat16"
+        self._inference_weights()
         tokens, stats = self.tokenize(split, data)
         self.stats.update({f"vst_test_{k}": v for k, v in stats.items()})
         n = len(split)
@@ -136,33 +138,48 @@ class LvlmVar(Method):
         answers = [""] * n
         bs = int(cfg["lvlm.score_batch"])
         timing = {"score": 0.0, "generate": 0.0}
-        banned = [self.bb.placeholder_id] + list(self.bb.code_token_ids or [])
-        shared = shared_prefix(self.bb, self.prompts.shared())
         for start in range(0, n, bs):
             idx = list(range(start, min(n, start + bs)))
             t0 = time.perf_counter()
-            s, cache, mask = score_classes(self.bb, self.trie, shared,
-                                           [self.prompts.sample_prefix(tokens[i]) for i in idx],
-                                           self._vectors([tokens[i] for i in idx]), cfg["lvlm.score_norm"])
-            scores[idx] = s.numpy()
+            batch_scores, cache, mask = self._score([tokens[i] for i in idx])
+            scores[idx] = batch_scores.numpy()
             timing["score"] += time.perf_counter() - t0
-            rows = [j for j, i in enumerate(idx) if i < limit]
-            if not rows:
+            if idx[0] >= limit:
                 continue
             t0 = time.perf_counter()
-            answers_batch = self._explain(cache, mask, [s[j].argmax().item() for j in range(len(idx))],
-                                          data, banned)
-            for j in rows:
-                answers[idx[j]] = answers_batch[j]
+            batch_answers = self._explain(cache, mask, batch_scores.argmax(1).tolist(), data)
+            for j, i in enumerate(idx):
+                answers[i] = batch_answers[j] if i < limit else ""
             timing["generate"] += time.perf_counter() - t0
         self.stats.update({"lvlm_score_s": timing["score"], "lvlm_generate_s": timing["generate"],
                            "lvlm_predict_samples_per_s": n / max(sum(timing.values()), 1e-9)})
-        texts = [a.split("Explanation:", 1)[1].strip() if "Explanation:" in a else "" for a in answers]
-        token_text = [explain_tokens(t, self.vst.descriptions, int(cfg["sem.max_phrases"])) for t in tokens]
+        texts = [a.split("Explanation:", 1)[1].strip() if "Explanation:" in a else ""
+                 for a in answers]
+        phrases = int(cfg["sem.max_phrases"])
+        token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
         return Predictions(list(split.sample_ids), split.labels, scores, texts,
                            extra={"tokens": tokens, "answer": answers, "token_text": token_text})
 
-    def _explain(self, cache, mask, preds: list[int], data: DataBundle, banned: list[int]) -> list[str]:
+    def _inference_weights(self) -> None:
+        """Merge LoRA into the weights once; a model trained under bf16 autocast predicts in bf16."""
+        if not self._merged:
+            self.bb.peft_model.merge_adapter()
+            self._merged = True
+        if self.bb.dtype == "autocast-bfloat16":
+            self.bb.model.to(torch.bfloat16)
+            self.bb.dtype = "bfloat16"
+        if self._shared is None:
+            from bench.methods.lvlm_var.scoring import shared_prefix
+            self._shared = shared_prefix(self.bb, self.prompts.shared())
+
+    def _score(self, tokens: list[list[int]]):
+        from bench.methods.lvlm_var.scoring import score_classes
+
+        return score_classes(self.bb, self.trie, self._shared,
+                             [self.prompts.sample_prefix(t) for t in tokens],
+                             self._vectors(tokens), self.config["lvlm.score_norm"])
+
+    def _explain(self, cache, mask, preds: list[int], data: DataBundle) -> list[str]:
         """Greedy answers "Action: <class>. Explanation: <text>" for one scoring batch."""
         from bench.methods.lvlm_var.scoring import drop_last, greedy_continue
 
@@ -173,6 +190,7 @@ class LvlmVar(Method):
             drop_last(cache, 1)
             last = int(p.sample_prefix([])[-1])
             suffixes, mask = [[last] for _ in preds], mask[:, :-1]
+        banned = [self.bb.placeholder_id] + list(self.bb.code_token_ids or [])
         out = greedy_continue(self.bb, cache, mask, suffixes, int(cfg["lvlm.max_new_tokens"]),
                               p.end_id, banned)
         tok = self.bb.tokenizer

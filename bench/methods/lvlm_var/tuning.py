@@ -32,7 +32,8 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
             mask = context_mask(len(shared), mask)
             weights = torch.cat([torch.zeros(full.shape), weights], 1)
             emb = embed_inputs(bb, ids, vectors)
-            hidden = llava.model(inputs_embeds=emb, attention_mask=mask, use_cache=False).last_hidden_state
+            hidden = llava.model(inputs_embeds=emb, attention_mask=mask,
+                                 use_cache=False).last_hidden_state
         else:
             cache = expand_cache(shared_cache(bb, shared), len(ids), copy_first=False)
             ctx = context_mask(len(shared), mask)

@@ -167,7 +167,8 @@ def viterbi(dist: np.ndarray, switch_cost: float) -> np.ndarray:
     return path
 
 
-def clip_tokens(codes: np.ndarray, windows: WindowSet, merge_runs: bool, max_tokens: int) -> list[list[int]]:
+def clip_tokens(codes: np.ndarray, windows: WindowSet, merge_runs: bool,
+                max_tokens: int) -> list[list[int]]:
     """Per clip: its window codes, runs merged, uniformly subsampled to at most max_tokens."""
     out = []
     for i in range(len(windows.offsets) - 1):
