@@ -1,12 +1,22 @@
-"""The driver: skip finished runs, dispatch the rest to an executor, index results as they land."""
+"""The driver: plan -> skip finished runs -> executor -> index results as they land.
+
+Only the driver writes the index, and it holds a lock on the output folder while it runs. At
+start it removes what killed runs left behind and indexes any run that was committed but not
+indexed, so a sweep killed at any moment resumes with exactly one result per run id.
+"""
 from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures import as_completed
+import traceback
+from concurrent.futures import FIRST_COMPLETED, wait
 
+from bench.executors import Resources
+from bench.progress import SweepProgress, read_steps
 from bench.specs import RunResult, RunSpec
-from bench.store import Store
+from bench.store import Store, result_from_dict
+
+POLL_S = 0.5  # how often the live display reads the running runs' step counters
 
 
 def say(msg: str) -> None:
@@ -14,28 +24,116 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def unique_specs(specs: list[RunSpec]) -> list[RunSpec]:
+    return list({s.run_id: s for s in specs}.values())
+
+
+def plan_lines(specs: list[RunSpec], store: Store, axes: tuple[str, ...] = ()) -> list[str]:
+    """`--dry-run`: one line per planned run (id, method, seed, swept values, state), then a count."""
+    from bench.ablations import config_value
+
+    lines, counts = [], {"done": 0, "failed": 0, "pending": 0}
+    for s in unique_specs(specs):
+        state = store.status(s.run_id) or "pending"
+        counts[state] = counts.get(state, 0) + 1
+        knobs = " ".join(f"{a}={config_value(s.config, a)}" for a in axes)
+        lines.append("\t".join(x for x in (s.run_id, s.method, f"seed={s.seed}", s.profile, knobs,
+                                           state) if x))
+    lines.append(f"# {len(lines)} runs: {counts['done']} done, {counts['failed']} failed, "
+                 f"{counts['pending']} pending")
+    return lines
+
+
 def execute_plan(specs: list[RunSpec], store: Store, data_arg: str, workers: int = 1,
-                 retry_failed: bool = True) -> list[dict]:
-    from bench.executors.local import LocalExecutor
+                 retry_failed: bool = False, executor: str | None = None,
+                 resources: Resources | dict | None = None, live: bool | None = None,
+                 executor_options: dict | None = None) -> list[dict]:
+    """Run what is not finished yet; failed runs are kept (and listed) unless retry_failed."""
+    unique = unique_specs(specs)
+    with store.driver_lock():
+        store.clean_scratch()
+        if store.reconcile_index():
+            say("index: recorded runs that finished after the last driver stopped")
+        states = {s.run_id: store.status(s.run_id) for s in unique}
+        failed = [i for i, st in states.items() if st == "failed"]
+        pending = [s for s in unique if states[s.run_id] is None
+                   or (retry_failed and states[s.run_id] == "failed")]
+        done = sum(st == "done" for st in states.values())
+        note = ""
+        if failed:
+            note = (f", {len(failed)} failed earlier"
+                    + (" (retrying)" if retry_failed else " (kept; rerun them with --retry-failed)"))
+        say(f"{len(unique)} runs planned, {done} already done{note} in {store.runs}")
+        if pending:
+            _dispatch(pending, store, data_arg, workers, executor, resources, live,
+                      executor_options or {})
+    results = [store.load_result(s.run_id) for s in unique if store.status(s.run_id)]
+    _list_failures(results, store)
+    return results
+
+
+def _dispatch(pending, store, data_arg, workers, executor_name, resources, live, options):
+    from bench.executors import make_executor
     from bench.runner import execute_run
 
-    unique = list({s.run_id: s for s in specs}.values())
-    pending = [s for s in unique if not store.is_done(s.run_id)]
-    say(f"{len(unique)} runs planned, {len(unique) - len(pending)} already done in {store.runs}")
-    if pending:
-        executor = LocalExecutor(workers)
-        started = time.perf_counter()
-        try:
-            futures = {executor.submit(execute_run, s.to_dict(), str(store.out), data_arg,
-                                       executor.threads_per_run): s for s in pending}
-            for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                store.index(RunResult(**{**result, "spec": RunSpec.from_dict(result["spec"])}))
-                elapsed = time.perf_counter() - started
-                top1 = result["metrics"].get("top1")
-                detail = f"top1={100 * top1:.1f}%" if top1 is not None else result["status"]
-                say(f"[{done}/{len(pending)}] {result['run_id']} {detail} "
-                    f"({elapsed:.0f}s elapsed)")
-        finally:
-            executor.shutdown()
-    return [store.load_result(s.run_id) for s in unique]
+    cpus = (resources.cpus if isinstance(resources, Resources)
+            else (resources or {}).get("cpus"))
+    executor = make_executor(executor_name, workers=workers, cpus_per_run=cpus, **options)
+    try:
+        resources = _resolve_resources(resources, executor)
+        executor.validate([resources])
+        say(f"{executor.describe()}; each run: {resources.describe()}")
+        threads = executor.threads_for(resources)
+        calls = [(execute_run, (s.to_dict(), str(store.out), data_arg, threads), {}, resources)
+                 for s in pending]
+        futures = dict(zip(executor.submit_many(calls), pending))
+        progress = SweepProgress(len(pending), live=live)
+        waiting = set(futures)
+        while waiting:
+            landed, waiting = wait(waiting, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in landed:
+                result = _landed(future, futures[future], store)
+                store.index(result_from_dict(result))
+                (store.progress_dir / f"{result['run_id']}.json").unlink(missing_ok=True)
+                progress.finished(result)
+            steps = read_steps(store.progress_dir)
+            progress.update({futures[f].run_id: steps[futures[f].run_id] for f in waiting
+                             if futures[f].run_id in steps})
+        progress.close()
+    finally:
+        executor.shutdown()
+
+
+def _resolve_resources(resources, executor) -> Resources:
+    """A Resources as is; a dict of what the user gave (--cpus-per-run, ...) completed with the
+    executor's defaults: one GPU per run where GPUs exist, one process per GPU."""
+    if isinstance(resources, Resources):
+        return resources
+    given = {k: v for k, v in (resources or {}).items() if v is not None}
+    given.setdefault("gpus", executor.default_gpus())
+    given.setdefault("procs", given["gpus"] if given["gpus"] > 1 else 1)
+    return Resources(**given)
+
+
+def _landed(future, spec: RunSpec, store: Store) -> dict:
+    """The run's stored result; a run the executor lost (worker killed, job failed) is recorded
+    here as failed with the executor's error, so the sweep goes on and the report lists it."""
+    try:
+        future.result()
+        return store.load_result(spec.run_id)  # what is on disk (a first writer may have won)
+    except Exception as exc:  # noqa: BLE001 - any executor failure becomes a failed run
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        result = RunResult(spec.run_id, spec, "failed", timings={"failed_at": time.time()},
+                           error=error)
+        store.commit(store.staging_dir(spec.run_id), result, None)
+        return store.load_result(spec.run_id)
+
+
+def _list_failures(results: list[dict], store: Store) -> None:
+    failed = [r for r in results if r["status"] != "done"]
+    for r in failed:
+        last = (r.get("error") or "").strip().splitlines()[:1] or ["no error recorded"]
+        say(f"failed: {r['run_id']}: {last[0]} (traceback in {store.run_dir(r['run_id'])}"
+            f"/result.json)")
+    if failed:
+        say(f"{len(failed)} run(s) failed; rerun only those with --retry-failed")

@@ -1,7 +1,9 @@
 """Suite or sweep -> list[RunSpec]. Pure: it decides what to run, not how (`--dry-run` prints it)."""
 from __future__ import annotations
 
-from bench.ablations import AblationSpec, set_config_value
+import itertools
+
+from bench.ablations import AblationSpec, Sweep, set_config_value
 from bench.datasets import DataSource
 from bench.errors import BenchError
 from bench.specs import RunSpec
@@ -25,8 +27,22 @@ def plan_suite(source: DataSource, methods: list[str], profile: str, seeds: list
 
 def plan_ablation(source: DataSource, ablation: AblationSpec, values: list, profile: str,
                   seeds: list[int]) -> list[RunSpec]:
-    base = method_config(ablation.method, profile)
-    return [RunSpec(suite=source.suite.name, method=ablation.method,
-                    config=set_config_value(base, ablation.config_key, v), seed=s,
-                    manifest_sha256=source.manifest.sha256, profile=profile, data=source.tag)
-            for v in values for s in seeds]
+    """One axis: the runs of `values` x `seeds`."""
+    return plan_sweep(source, Sweep((ablation,)), [values], profile, seeds)
+
+
+def plan_sweep(source: DataSource, sweep: Sweep, grids: list[list], profile: str,
+               seeds: list[int]) -> list[RunSpec]:
+    """The cartesian product of the axes' grids, times the seeds (seeds vary fastest)."""
+    if not seeds:
+        raise BenchError("--seeds: expected at least one seed")
+    base = method_config(sweep.method, profile)
+    specs = []
+    for combo in itertools.product(*grids):
+        config = base
+        for key, value in zip(sweep.config_keys, combo):
+            config = set_config_value(config, key, value)
+        specs += [RunSpec(suite=source.suite.name, method=sweep.method, config=config, seed=s,
+                          manifest_sha256=source.manifest.sha256, profile=profile,
+                          data=source.tag) for s in seeds]
+    return specs

@@ -20,6 +20,7 @@ from bench.methods.lvlm_var.config import section
 from bench.methods.lvlm_var.semantics import describe_codes
 from bench.methods.lvlm_var.vst import VstModel, load_vst, save_vst, train_vst
 from bench.specs import short_hash
+from bench.store import file_lock
 
 log = logging.getLogger("bench")
 STAGE_VERSION = 2  # bump when features, training or descriptions change
@@ -47,6 +48,13 @@ def fit_or_load_vst(method, data: DataBundle) -> tuple[VstModel, bool]:
     cfg = method.config
     key = stage_key(cfg, data, method.seed)
     target = Path(method.cache_dir) / "vst" / key
+    # Concurrent runs of a sweep (other LoRA ranks) wait here and then load, not train again.
+    with file_lock(target.parent / f"{key}.lock"):
+        return _fit_or_load_locked(method, data, target)
+
+
+def _fit_or_load_locked(method, data: DataBundle, target: Path) -> tuple[VstModel, bool]:
+    cfg = method.config
     if (target / "vst.pt").is_file():
         log.info("VST cache hit: %s", target)
         return load_vst(target / "vst.pt", decay=float(cfg["vst.ema_decay"])), True

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bench import progress
 from bench.methods.lvlm_var.inputs import (
     context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
 )
@@ -107,6 +108,7 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
                                        float(cfg["lvlm.grad_clip"]))
         opt.step()
         losses.append(loss.item())
+        progress.step(step + 1, steps, "lora")  # the sweep's per-run bar
         if step % 10 == 0 or step == steps - 1:
             log.info("lvlm step %d/%d loss %.4f (%.1fs)", step + 1, steps, losses[-1],
                      time.perf_counter() - started)
