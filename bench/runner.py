@@ -5,6 +5,7 @@ import logging
 import os
 import platform
 import random
+import shutil
 import subprocess
 import time
 import traceback
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import progress
 from bench.errors import BenchError
 from bench.specs import RunResult, RunSpec
 from bench.store import Store
@@ -33,7 +35,9 @@ def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> d
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
     timings, metrics, predictions, error = {}, {}, None, None
+    progress.set_sink(store.progress_dir / f"{spec.run_id}.json")  # the driver's live view
     try:
+        progress.step(0, 3, "data")
         _seed_everything(spec.seed, threads)
         started = time.perf_counter()
         bundle = _load_checked_bundle(spec, data_arg)
@@ -44,14 +48,18 @@ def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> d
                                           workdir=staging / "work", cache_dir=cache_root())
         (staging / "work").mkdir(exist_ok=True)
         started = time.perf_counter()
+        progress.step(1, 3, "fit")
         method.fit(bundle)
         timings["fit_s"] = time.perf_counter() - started
         started = time.perf_counter()
+        progress.step(2, 3, "predict")
         predictions = method.predict(bundle.test, bundle)
         timings["predict_s"] = time.perf_counter() - started
         if predictions.texts is not None and bundle.test.descriptions is not None:
             # Stored beside each explanation so reports can re-score without the dataset.
             predictions.extra["reference"] = list(bundle.test.descriptions)
+        if predictions.texts is not None:  # what each test skeleton shows, for grounding
+            predictions.extra["motion_facts"] = _motion_facts(bundle)
         metrics = score(predictions)
         metrics.update(method.diagnostics())
         status = "done"
@@ -62,7 +70,11 @@ def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> d
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+        progress.set_sink(None)
     result = RunResult(spec.run_id, spec, status, metrics, timings, _versions(), error)
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: only rank 0 stores the run
+        shutil.rmtree(staging, ignore_errors=True)
+        return result.to_dict()
     store.commit(staging, result, predictions)
     return result.to_dict()
 
@@ -72,15 +84,24 @@ def score(predictions) -> dict:
     from bench.metrics.explanation import explanation_metrics
 
     metrics = classification_metrics(predictions)
-    metrics.update(explanation_metrics(predictions.texts, predictions.extra.get("reference")))
+    metrics.update(explanation_metrics(predictions.texts, predictions.extra.get("reference"),
+                                       predictions.extra))
     return metrics
 
 
-def _load_checked_bundle(spec: RunSpec, data_arg: str):
-    from bench.datasets import load_bundle, resolve_source
-    from bench.suites import SUITES
+def _motion_facts(bundle) -> list[list[str]]:
+    from bench.data.layouts import get_layout
+    from bench.metrics.grounding import skeleton_facts
 
-    source = resolve_source(SUITES.get(spec.suite), data_arg)
+    test = bundle.test
+    return skeleton_facts(test.keypoint, test.num_frames, get_layout(bundle.layout), bundle.fps)
+
+
+def _load_checked_bundle(spec: RunSpec, data_arg: str):
+    from bench.datasets import load_bundle, resolve_source, suite_for
+
+    # suite_for, not SUITES.get: a pickle's suite (`--data FILE.pkl`) is made from the file
+    source = resolve_source(suite_for(spec.suite, data_arg)[0], data_arg)
     if source.manifest.sha256 != spec.manifest_sha256:
         raise BenchError(f"the data under {source.root} no longer gives the planned split "
                          f"(manifest {source.manifest.short} != {spec.manifest_sha256[:12]})")

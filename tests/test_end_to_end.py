@@ -28,15 +28,16 @@ def test_report_holds_both_methods_above_chance(smoke_run):
     text = report.read_text()
     assert "(synthetic data)" in text.splitlines()[0]
     rows = {}
-    for line in text.splitlines():
+    accuracy = text.split("## Accuracy", 1)[1].split("\n## ", 1)[0]
+    for line in accuracy.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) >= 8 and cells[0] in {"lvlm_var", "stgcn", "knn"}:
-            rows[cells[0]] = float(cells[2])
+            rows[cells[0]] = float(cells[2].split()[0])  # "66.1 [62.4, 70.0]": value [95% CI]
     assert set(rows) == {"lvlm_var", "stgcn", "knn"}
     chance = 100 / 10
     for method, top1 in rows.items():
         assert top1 > chance, f"{method} top-1 {top1}% is not above chance"
-    assert (out / "reports" / "mini-xsub" / "report.tex").read_text().count("\\toprule") == 1
+    assert "\\toprule" in (out / "reports" / "mini-xsub" / "report.tex").read_text()
     for method in rows:
         assert (out / "reports" / "mini-xsub" / "figures" / f"confusion_{method}_smoke.png").exists()
     assert "Action:" not in text or "Explanation" in text

@@ -25,3 +25,81 @@ def test_rouge_l_rewards_overlap():
     ref = ["the right hand rises to the head"]
     assert rouge_l(["the right hand rises to the head"], ref) == 1.0
     assert rouge_l(["left leg kicks"], ref) < rouge_l(["right hand rises"], ref)
+
+
+def test_macro_f1_matches_scikit_learn_with_absent_classes():
+    from sklearn.metrics import f1_score
+
+    from bench.metrics.classification import macro_f1
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 8, size=120)  # classes 8..9 never occur, 9 is never predicted
+    pred = np.where(rng.random(120) < 0.6, labels, rng.integers(0, 9, size=120))
+    cm = confusion_matrix(labels, pred, 10)
+    assert np.isclose(macro_f1(cm), f1_score(labels, pred, average="macro"))
+
+
+def _independent_bootstrap(labels, scores_list, resamples, seed):
+    """The documented procedure, recomputed with scikit-learn on each resample."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    out = {"top1": [], "top5": [], "mean_class_acc": [], "macro_f1": []}
+    for _ in range(resamples):
+        idx = rng.integers(0, n, n)
+        y = labels[idx]
+        per_run = {k: [] for k in out}
+        for scores in scores_list:
+            s = scores[idx]
+            pred = s.argmax(1)
+            per_run["top1"].append(np.mean(pred == y))
+            per_run["top5"].append(top_k_accuracy_score(y, s, k=5, labels=np.arange(s.shape[1])))
+            per_run["mean_class_acc"].append(balanced_accuracy_score(y, pred))
+            per_run["macro_f1"].append(f1_score(y, pred, average="macro"))
+        for k in out:
+            out[k].append(np.mean(per_run[k]))
+    return {k: np.percentile(v, [2.5, 97.5]) for k, v in out.items()}
+
+
+def test_bootstrap_ci_matches_an_independent_recomputation():
+    import warnings
+
+    from bench.metrics.statistics import bootstrap
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 7, size=90)
+    runs = [rng.normal(size=(90, 7)) + 1.2 * np.eye(7)[labels] for _ in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns when a resample lacks a predicted class
+        expected = _independent_bootstrap(labels, runs, 120, seed=11)
+    got = bootstrap([(labels, s) for s in runs], resamples=120, seed=11)
+    for k, (low, high) in expected.items():
+        assert np.isclose(got[k].low, low) and np.isclose(got[k].high, high), k
+    pred0, pred1 = runs[0].argmax(1), runs[1].argmax(1)
+    accs = [accuracy for accuracy in (np.mean(pred0 == labels), np.mean(pred1 == labels))]
+    assert np.isclose(got["top1"].value, np.mean(accs))
+    assert np.isclose(got["top1"].std, np.std(accs, ddof=1))
+    assert got["top1"].low <= got["top1"].value <= got["top1"].high
+
+
+def test_mcnemar_matches_scipy_exact_and_chi2():
+    from scipy.stats import binomtest, chi2
+
+    from bench.metrics.statistics import mcnemar
+
+    rng = np.random.default_rng(2)
+    for only_a, only_b, both in ((3, 11, 40), (0, 0, 10), (30, 52, 100), (7, 7, 5)):
+        a = np.array([True] * only_a + [False] * only_b + [True] * both + [False] * 9)
+        b = np.array([False] * only_a + [True] * only_b + [True] * both + [False] * 9)
+        perm = rng.permutation(len(a))
+        t = mcnemar(a[perm], b[perm])
+        assert (t.only_a, t.only_b) == (only_a, only_b)
+        n = only_a + only_b
+        if n == 0:
+            assert t.p_value == 1.0
+        elif n < 25:
+            assert t.exact and np.isclose(t.p_value, binomtest(only_a, n, 0.5).pvalue)
+        else:
+            stat = (abs(only_a - only_b) - 1) ** 2 / n
+            assert not t.exact and np.isclose(t.p_value, chi2.sf(stat, 1))

@@ -1,192 +1,158 @@
-"""Assemble report.md / report.tex (+ figures/) for a suite run or an ablation sweep."""
+"""Assemble a suite's report.md / report.tex (+ figures/) from stored predictions only.
+
+Every number is re-scored from predictions.npz / explanations.jsonl, so `bench report` needs no
+model and no dataset.
+"""
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from bench.errors import BenchError
+from bench.metrics.statistics import DEFAULT_RESAMPLES, DEFAULT_SEED
+from bench.reporting import accuracy as A
+from bench.reporting import explanations as E
 from bench.reporting import tables
+from bench.reporting.ablation import ablation_report  # noqa: F401  (the CLI imports it from here)
+from bench.reporting.document import Document
 from bench.store import Store
 
-_METRIC_COLUMNS = (("top1", "Top-1 (%)"), ("top5", "Top-5 (%)"),
-                   ("mean_class_acc", "Mean class acc. (%)"))
+PROFILE_RANK = {"paper": 0, "cpu": 1, "smoke": 2}  # which run stands for a method vs the papers
 
 
-def _check_one_manifest(results: list[dict]) -> str:
-    hashes = {r["spec"]["manifest_sha256"] for r in results}
-    if len(hashes) > 1:
-        raise BenchError("refusing to put runs from different split manifests in one table: "
-                         + ", ".join(sorted(h[:12] for h in hashes)))
-    return hashes.pop() if hashes else ""
-
-
-def _title(kind: str, name: str, synthetic: bool) -> str:
+def title_of(kind: str, name: str, synthetic: bool) -> str:
     return f"{kind} {name}" + (" (synthetic data)" if synthetic else "")
 
 
-def _rows_by_method(results: list[dict]) -> dict:
-    grouped = defaultdict(list)
-    for r in results:
-        grouped[(r["spec"]["method"], r["spec"]["profile"])].append(r)
-    return grouped
-
-
-def _mean(results: list[dict], key: str):
-    vals = [r["metrics"].get(key) for r in results if r["metrics"].get(key) is not None]
-    return float(np.mean(vals)) if vals else None
-
-
-def accuracy_rows(results: list[dict]) -> list[list[str]]:
-    rows = []
-    for (method, profile), runs in sorted(_rows_by_method(results).items()):
-        done = [r for r in runs if r["status"] == "done"]
-        if not done:
-            rows.append([method, profile, "failed", "-", "-", "-", "-", str(len(runs))])
-            continue
-        rows.append([method, profile] + [tables.fmt_pct(_mean(done, k)) for k, _ in _METRIC_COLUMNS]
-                    + [tables.fmt_num(_mean(done, "rouge_l")),
-                       done[0]["spec"]["manifest_sha256"][:12], str(len(done))])
-    return rows
-
-
-ACCURACY_HEADERS = ["Method", "Profile"] + [h for _, h in _METRIC_COLUMNS] + [
-    "ROUGE-L", "Manifest", "Seeds"]
-
-
 def suite_report(store: Store, suite, results: list[dict], class_names: list[str],
-                 synthetic: bool) -> Path:
-    """Accuracy table, a confusion matrix per method, example explanations."""
-    from bench.metrics.classification import confusion_matrix
-    from bench.reporting.figures import confusion_figure
-
+                 synthetic: bool, resamples: int = DEFAULT_RESAMPLES,
+                 boot_seed: int = DEFAULT_SEED) -> Path:
     if not results:
         raise BenchError(f"no finished runs for suite {suite.name} under {store.out}")
-    manifest = _check_one_manifest(results)
+    manifest = A.check_one_manifest(results)
     out = store.out / "reports" / suite.name
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    title = _title("Suite", suite.name, synthetic)
-    rows = accuracy_rows(results)
-    figures, examples = [], []
-    first_seed = {}  # figures and examples show each method's lowest-seed finished run
-    for r in sorted(results, key=lambda r: r["spec"]["seed"]):
-        if r["status"] == "done":
-            first_seed.setdefault((r["spec"]["method"], r["spec"]["profile"]), r)
-    for (method, profile), r in sorted(first_seed.items()):
-        p = store.load_predictions(r["run_id"])
-        cm = confusion_matrix(p.labels, p.scores.argmax(1), p.scores.shape[1])
-        name = f"confusion_{method}_{profile}.png"
-        confusion_figure(cm, class_names, f"{method} on {suite.name}", out / "figures" / name)
-        figures.append((method, name))
-        if p.texts is not None:
-            examples += _examples(p, class_names, method)
+    groups = A.load_groups(store, results, resamples, boot_seed)
+    done = [g for g in groups if g.predictions]
+    doc = Document(title_of("Suite", suite.name, synthetic))
+    n_test = len(done[0].predictions[0].labels) if done else 0
+    doc.para(f"{suite.description}. Split manifest `{manifest[:12]}`; {n_test} test samples, "
+             f"{len(class_names)} classes (chance {100 / len(class_names):.1f}%). All numbers are "
+             f"measured here" + (" on synthetic data" if synthetic else "") +
+             ", re-scored from the stored predictions.")
+    _accuracy_section(doc, groups, resamples)
+    _published_section(doc, suite.name, done, synthetic)
+    _explanation_section(doc, done, class_names)
+    _diagnostics_section(doc, results)
+    _confusion_section(doc, done, class_names, suite.name, out)
     failed = [r for r in results if r["status"] != "done"]
-    md = [f"# {title}", "", f"{suite.description}. Split manifest `{manifest[:12]}`; "
-          f"{results[0]['metrics'].get('num_test', '?')} test samples, {len(class_names)} classes "
-          f"(chance {100 / len(class_names):.1f}%). Accuracies are measured here.", "",
-          "## Accuracy", "", tables.markdown_table(ACCURACY_HEADERS, rows), ""]
-    published = published_rows(suite.name)
-    if published:
-        note = (" They are on the real dataset; the numbers above are on synthetic data and are "
-                "not comparable." if synthetic else "")
-        md += ["## Published results", "", "Top-1 (%) as reported by the papers, not measured "
-               "here." + note, "", tables.markdown_table(["Method", "Source", "Top-1 (%)",
-                                                           "Status"], published), ""]
-    md += _diagnostics_md(results)
-    md += ["## Confusion matrices", ""] + [f"![{m}](figures/{f})" for m, f in figures] + [""]
-    if examples:
-        md += ["## Example explanations", "",
-               tables.markdown_table(["Method", "Sample", "True", "Predicted", "Explanation",
-                                      "Reference motion"], examples), ""]
     if failed:
-        md += ["## Failed runs", ""] + [f"- `{r['run_id']}`: {(r.get('error') or '').splitlines()[0]}"
-                                        for r in failed] + [""]
-    tex_tables = tables.latex_table(ACCURACY_HEADERS, rows, title + ": accuracy", "tab:accuracy")
-    return _write(out, md, title, tex_tables, [f for _, f in figures])
+        doc.heading("Failed runs")
+        doc.lines([f"- `{r['run_id']}`: {(r.get('error') or '').splitlines()[0]}"
+                   for r in failed] + [""],
+                  "\\begin{itemize}\n" + "".join(
+                      f"\\item {tables.latex_escape(r['run_id'])}: "
+                      f"{tables.latex_escape((r.get('error') or '').splitlines()[0])}\n"
+                      for r in failed) + "\\end{itemize}\n")
+    doc.lines(E.appendix_md(resamples, boot_seed), E.appendix_tex(resamples, boot_seed))
+    return doc.write(out)
 
 
-def _examples(p, class_names: list[str], method: str, n: int = 5) -> list[list[str]]:
-    refs = p.extra.get("reference") or [""] * len(p.sample_ids)
-    rows = []
-    for i in [i for i, t in enumerate(p.texts) if t][:n]:
-        rows.append([method, p.sample_ids[i], class_names[p.labels[i]],
-                     class_names[int(p.scores[i].argmax())], p.texts[i], refs[i] or "-"])
-    return rows
+def _accuracy_section(doc: Document, groups: list[A.RunGroup], resamples: int) -> None:
+    doc.heading("Accuracy")
+    doc.para("Value [bootstrap 95% CI] in %; with several seeds, mean ± std over seeds [CI of the "
+             "seed mean]. McNemar: b/c = test samples only this method / only lvlm_var gets "
+             f"right, p-value, * p < 0.05, ** p < 0.01, *** p < 0.001. {resamples} resamples.")
+    doc.table(A.ACCURACY_HEADERS, A.accuracy_rows(groups), "Accuracy (measured here)")
+    seeds = A.per_seed_rows(groups)
+    if seeds:
+        doc.heading("Per-seed results")
+        doc.table(A.PER_SEED_HEADERS, seeds, "Accuracy per seed")
 
 
-def _diagnostics_md(results: list[dict]) -> list[str]:
+def _published_section(doc: Document, suite_name: str, groups: list[A.RunGroup],
+                       synthetic: bool) -> None:
+    from bench.reporting.published import HEADERS, published_rows
+
+    measured = {}
+    for g in sorted(groups, key=lambda g: PROFILE_RANK.get(g.profile, 9), reverse=True):
+        measured[g.method] = (g.profile, g.estimates["top1"].value)  # best profile wins
+    rows = published_rows(suite_name, measured, synthetic)
+    if not rows:
+        return
+    doc.heading("Published results: reported vs measured here")
+    note = (" The reported numbers are on the real dataset; this report is on synthetic data, so "
+            "no differences are given." if synthetic else
+            " Differences are measured minus reported, in points; the papers' recipes may differ "
+            "from the profile run here.")
+    doc.para("Reported: top-1 (%) as published, not measured here. Measured: this report's "
+             "mean top-1 of the matching method." + note)
+    doc.table(HEADERS, rows, "Published (reported) against measured here")
+
+
+def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -> None:
+    from bench.metrics.explanation import explanation_quality
+
+    rows, examples = [], []
+    for g in groups:
+        for seed, p in zip(g.seeds, g.predictions):
+            if p.texts is None:
+                continue
+            rows.append(E.quality_row(g.method, g.profile, seed,
+                                      explanation_quality(p, class_names)))
+            if seed == g.seeds[0]:
+                examples += E.example_rows(p, class_names, g.method)
+    if not rows:
+        return
+    doc.heading("Explanation quality")
+    doc.para("Reference-based scores compare each explanation with the sample's ground-truth "
+             "motion description; grounding, faithfulness and consistency need no reference. "
+             "See the appendix for definitions.")
+    doc.table(E.QUALITY_HEADERS, rows, "Explanation quality")
+    if examples:
+        doc.heading("Example explanations")
+        doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations",
+                  spec="p{1.2cm}p{2.9cm}p{1.7cm}p{1.7cm}p{3.2cm}p{3.6cm}")
+
+
+def _diagnostics_section(doc: Document, results: list[dict]) -> None:
     keys = ("vst_test_utilisation", "vst_test_perplexity", "vst_test_flip_rate",
             "vst_test_tokens_per_clip")
     rows = [[r["spec"]["method"], r["spec"]["profile"], str(r["spec"]["seed"])]
             + [tables.fmt_num(r["metrics"].get(k)) for k in keys]
             for r in results if any(k in r["metrics"] for k in keys)]
     if not rows:
-        return []
-    return ["## Semantic-token diagnostics", "",
-            "Measured on the test clips' windows; flip rate after the flicker penalty.", "",
-            tables.markdown_table(["Method", "Profile", "Seed", "Codebook utilisation",
-                                   "Perplexity", "Token flip rate", "Tokens per clip"], rows), ""]
+        return
+    doc.heading("Semantic-token diagnostics")
+    doc.para("Measured on the test clips' windows; flip rate after the flicker penalty.")
+    doc.table(["Method", "Profile", "Seed", "Codebook utilisation", "Perplexity",
+               "Token flip rate", "Tokens per clip"], rows, "Semantic-token diagnostics")
 
 
-def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool) -> Path:
-    """Metric against knob value: a table and a plot."""
-    from bench.reporting.figures import ablation_figure
+def _confusion_section(doc: Document, groups: list[A.RunGroup], class_names: list[str],
+                       suite_name: str, out: Path) -> None:
+    from bench.metrics.classification import confusion_matrix
+    from bench.reporting import confusion as CF
+    from bench.reporting.figures import confusion_figure
 
-    if not results:
-        raise BenchError(f"no finished runs for ablation {ablation.name} under {store.out}")
-    manifest = _check_one_manifest(results)
-    out = store.out / "reports" / ablation.name
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    by_value = defaultdict(list)
-    for r in results:
-        by_value[_knob_value(r["spec"]["config"], ablation.config_key)].append(r)
-    values = sorted(by_value, key=lambda v: (isinstance(v, str), v))
-    headers = [ablation.name] + [h for _, h in _METRIC_COLUMNS] + ["ROUGE-L", "Runs"]
-    rows, series = [], {h: [] for k, h in _METRIC_COLUMNS if k != "top5"}
-    for v in values:
-        done = [r for r in by_value[v] if r["status"] == "done"]
-        rows.append([str(v)] + [tables.fmt_pct(_mean(done, k)) for k, _ in _METRIC_COLUMNS]
-                    + [tables.fmt_num(_mean(done, "rouge_l")), f"{len(done)}/{len(by_value[v])}"])
-        for k, h in _METRIC_COLUMNS:
-            if h in series:
-                series[h].append(_mean(done, k) if done else float("nan"))
-    title = _title("Ablation", f"{ablation.name} on {suite.name}", synthetic)
-    ablation_figure(ablation.name, values, series, title, out / "figures" / "ablation.png")
-    md = [f"# {title}", "", f"{ablation.description}; method `{ablation.method}`, split manifest "
-          f"`{manifest[:12]}`. Accuracies are measured here.", "",
-          tables.markdown_table(headers, rows), "", "![ablation](figures/ablation.png)", ""]
-    md += _diagnostics_md(sorted(results, key=lambda r: str(_knob_value(r["spec"]["config"], ablation.config_key))))
-    tex = tables.latex_table(headers, rows, title, "tab:ablation")
-    return _write(out, md, title, tex, ["ablation.png"])
-
-
-def _knob_value(config: dict, key: str):
-    if key in config:
-        return config[key]
-    node = config
-    for part in key.split("."):
-        node = node[part]
-    return node
-
-
-def _write(out: Path, md: list[str], title: str, tex_body: str, figures: list[str]) -> Path:
-    (out / "report.md").write_text("\n".join(md))
-    figs = "".join(f"\\begin{{figure}}[t]\\centering\\includegraphics[width=\\linewidth]"
-                   f"{{figures/{f}}}\\end{{figure}}\n" for f in figures)
-    (out / "report.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{graphicx}\n"
-        "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
-        f"\\section*{{{tables.latex_escape(title)}}}\n{tex_body}{figs}\\end{{document}}\n")
-    return out / "report.md"
-
-
-def published_rows(suite_name: str) -> list[list[str]]:
-    """Reported numbers for this suite from baselines/published.toml."""
-    import tomllib
-
-    from bench.paths import content_dir
-
-    table = tomllib.loads((content_dir("baselines") / "published.toml").read_text())
-    return [[r["method"], r["source"], f"{r[suite_name]:.1f}", "reported"]
-            for r in table["result"] if suite_name in r]
+    if not groups:
+        return
+    doc.heading("Confusion matrices")
+    doc.para("Row-normalised (each row: where the samples of one true class went), lowest seed "
+             "of each method. Classes are ordered by hierarchical clustering of the symmetrised "
+             "confusion so that classes confused with each other sit together.")
+    matrices, pairs = {}, []
+    for g in groups:
+        p = g.predictions[0]
+        cm = confusion_matrix(p.labels, p.scores.argmax(1), len(class_names))
+        key = f"{g.method} ({g.profile})"
+        matrices[key] = cm
+        stem = f"confusion_{g.method}_{g.profile}"
+        confusion_figure(cm, class_names, f"{g.method} on {suite_name}", out / "figures" / stem,
+                         order=CF.grouping_order(cm))
+        doc.figure(stem, f"Confusion matrix of {key}")
+        pairs += CF.pair_rows(key, cm, class_names)
+    doc.heading("Most confused pairs")
+    doc.table(CF.PAIR_HEADERS, pairs, "Most confused class pairs")
+    doc.heading("Per-class accuracy")
+    doc.table(["#", "Class", "Test samples"] + [f"{m} (%)" for m in matrices],
+              CF.per_class_rows(matrices, class_names), "Per-class accuracy (recall)", long=True)

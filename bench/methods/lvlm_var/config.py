@@ -73,6 +73,7 @@ _BASE = {
     "lvlm.max_new_tokens": 24,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
     "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."
+    "eval.faithfulness_samples": 32,  # test samples in the token-deletion (faithfulness) test
 }
 
 _PROFILE = {

@@ -157,8 +157,16 @@ class LvlmVar(Method):
                  for a in answers]
         phrases = int(cfg["sem.max_phrases"])
         token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
+        from bench.methods.lvlm_var.faithfulness import deletion_test
+        t0 = time.perf_counter()  # deletion test: re-score a subset without the cited tokens
+        faith = deletion_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
+                              self.vst.descriptions,
+                              int(cfg["eval.faithfulness_samples"]),
+                              self.seed, bs)
+        self.stats["lvlm_faithfulness_s"] = time.perf_counter() - t0
         return Predictions(list(split.sample_ids), split.labels, scores, texts,
-                           extra={"tokens": tokens, "answer": answers, "token_text": token_text})
+                           extra={"tokens": tokens, "answer": answers, "token_text": token_text,
+                                  "faithfulness": faith})
 
     def _inference_weights(self) -> None:
         """Merge LoRA into the weights once; a model trained under bf16 autocast predicts in bf16."""
