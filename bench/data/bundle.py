@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -43,6 +44,7 @@ class DataBundle:
     val: SkeletonSet
     test: SkeletonSet
     synthetic: bool = False
+    root: Path | None = None  # the data source's folder (real NTU: where RGB videos are found)
 
     @property
     def num_classes(self) -> int:

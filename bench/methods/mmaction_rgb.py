@@ -1,0 +1,283 @@
+"""MMAction2 RGB recognizers (TSN, SlowOnly) trained with mmengine's Runner on bench's manifests.
+
+The run machinery (fit/predict through the Runner, checkpoint choice, the score dump) is the
+skeleton adapter's (`MMActionGCN`); what differs is the data: a JSON annotation file listing each
+sample's video, and two pipeline steps. The baseline files keep MMAction2's own video pipeline
+(DecordInit, SampleFrames, DecordDecode, ...); bench swaps the two decord steps for
+`BenchVideoInit` / `BenchVideoDecode`, which decode with `bench.data.ntu_rgb` (decord too) so
+a bad video is a one-line error naming the file.
+
+Where the videos come from:
+- real NTU: the `SsssCcccPpppRrrrAaaa_rgb.avi` files under the method config's `video_root`,
+  or else under the data root (searched recursively);
+- synthetic NTU: clips rendered from each sample's skeleton as its camera sees it
+  (`bench.data.render`), cached by the bundle's content and the render size.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from bench.data.bundle import DataBundle, SkeletonSet
+from bench.errors import BenchError
+from bench.methods.mmaction_gcn import (
+    SPLITS, MMActionGCN, _inner, _set_key, bundle_key, point_at_annotations,
+)
+
+DATASET_TYPE = "BenchVideoDataset"
+VIDEO_MODULES = "bench.methods.mmaction_video"  # registers the dataset and the decoding steps
+DECODE_STEPS = {"DecordInit": "BenchVideoInit", "DecordDecode": "BenchVideoDecode"}
+TEST_CROPS = ("CenterCrop", "ThreeCrop", "TenCrop")
+
+# Every key is applied to the baseline file (see `apply_rgb_profile`); those shared with the
+# skeleton adapter mean the same there (model, epochs, repeat, lr, ..., checkpoint):
+#   clip_len, frame_interval, num_clips   SampleFrames of training; val_clips, test_clips
+#   short_side     Resize(-1, short_side) after decoding; ThreeCrop crops the whole short side
+#   crop_size      the network input (MultiScaleCrop/CenterCrop/TenCrop, final square Resize)
+#   test_crop      the test pipeline's crop: CenterCrop, ThreeCrop or TenCrop (x3, x10 views)
+#   render_size    synthetic data: side of the rendered square clips
+#   video_root     real data: folder of the _rgb.avi files (None: the data root)
+#   nproc          train with torchrun over nproc processes (as the skeleton adapter)
+_COMMON = {"repeat": 1, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": False,
+           "auto_scale_lr": False, "val_interval": 1, "checkpoint": "best", "num_workers": 0,
+           "deterministic": False, "nproc": 1, "frame_interval": 1, "val_clips": 1,
+           "video_root": None}
+_SMALL = {"short_side": 64, "crop_size": 56, "render_size": 64}
+
+
+class MMActionRGB(MMActionGCN):
+    """Base for MMAction2 RGB recognizers; a subclass names its baseline files and profiles."""
+
+    def check_data(self, data: DataBundle) -> None:
+        if data.layout != "ntu25":  # videos are NTU's, or rendered from NTU-25 skeletons
+            raise BenchError(f"{type(self).__name__}: RGB methods need NTU RGB+D data (layout "
+                             f"ntu25), got layout {data.layout!r}")
+
+    def apply_data(self, cfg, data: DataBundle, ann_file: Path) -> None:
+        """After the shared profile fields (`apply_profile`): sampling, sizes, schedule, data."""
+        register_video_modules()
+        apply_rgb_profile(cfg, self.config)
+        apply_video_data(cfg, ann_file=ann_file, num_classes=data.num_classes,
+                         has_val=len(data.val) > 0)
+
+    # --- annotations: one JSON file listing (sample id, video, label) per split -------------
+
+    def _annotation_file(self, data: DataBundle) -> Path:
+        memo = getattr(self, "_ann_memo", None)  # (bundle, path): hashing a real bundle takes s
+        if memo is None or memo[0] is not data:
+            key = _short(f"{bundle_key(data)}|{self._video_key(data)}")
+            memo = self._ann_memo = (data, self.cache_dir / "mmaction-rgb-ann" / f"{key}.json")
+        path = memo[1]
+        if not path.is_file():
+            splits = {name: getattr(data, name) for name in SPLITS}
+            videos = self._videos(data, list(splits.values()), bundle_key(data))
+            write_video_annotations(path, splits, videos)
+        self.ann_file = path
+        return path
+
+    def _annotations_for(self, split: SkeletonSet, data: DataBundle) -> tuple[Path, str]:
+        wanted = set(split.sample_ids)
+        for name in SPLITS:
+            if set(getattr(data, name).sample_ids) == wanted and len(wanted) == len(split):
+                return self._annotation_file(data), name
+        path = self.workdir / f"predict-{_set_key(split)}.json"
+        if not path.is_file():
+            videos = self._videos(data, [split], _set_key(split))
+            write_video_annotations(path, {"predict": split}, videos)
+        return path, "predict"
+
+    def _video_key(self, data: DataBundle) -> str:
+        """What the annotation file's video paths depend on besides the bundle."""
+        root = self.config["video_root"] or (None if data.synthetic else data.root)
+        if root:
+            return f"root:{Path(root).expanduser().resolve()}"
+        from bench.data.render import RENDER_VERSION
+        return f"render:{self.config['render_size']}:v{RENDER_VERSION}"
+
+    def _videos(self, data: DataBundle, sets: list[SkeletonSet], key: str) -> dict[str, str]:
+        """Sample id -> video path for every sample of `sets`."""
+        ids = [sid for subset in sets for sid in subset.sample_ids]
+        if data.synthetic and not self.config["video_root"]:
+            return self._rendered(data, sets, key)
+        from bench.data.ntu_rgb import RGB_SUFFIX, find_rgb_videos
+
+        root = self.config["video_root"] or data.root
+        if root is None:
+            raise BenchError(f"{type(self).__name__}: no folder of NTU _rgb.avi videos: pass "
+                             f"--set video_root=DIR (the bundle names no data root)")
+        found = find_rgb_videos(Path(root).expanduser())
+        missing = [sid for sid in ids if sid not in found]
+        if missing:
+            raise BenchError(f"{type(self).__name__}: {len(missing)} of {len(ids)} samples have "
+                             f"no video under {root} (e.g. {missing[0]}{RGB_SUFFIX}); pass "
+                             f"--set video_root=DIR, the extracted nturgb+d_rgb folder")
+        return {sid: str(found[sid]) for sid in ids}
+
+    def _rendered(self, data: DataBundle, sets: list[SkeletonSet], key: str) -> dict[str, str]:
+        from bench.data.render import RENDER_VERSION, render_videos
+
+        size = int(self.config["render_size"])
+        folder = self.cache_dir / "rgb-render" / _short(f"{key}|{size}|{RENDER_VERSION}|"
+                                                        f"{data.fps}")
+        samples = ((sid, subset.keypoint[i], int(subset.num_frames[i]))
+                   for subset in sets for i, sid in enumerate(subset.sample_ids))
+        render_videos(_unique(samples), folder, size=size, fps=data.fps)
+        return {sid: str(folder / f"{sid}_rgb.avi") for subset in sets
+                for sid in subset.sample_ids}
+
+
+class TSN(MMActionRGB):
+    """TSN (Wang et al. 2016), RGB, as MMAction2 1.2.0 trains it (2D ResNet, segment consensus)."""
+
+    PROFILES = {
+        "smoke": {**_COMMON, **_SMALL, "config": "tsn_smoke.py",
+                  "model": {"backbone": {"depth": 18}, "cls_head": {"in_channels": 512}},
+                  "epochs": 12, "clip_len": 1, "num_clips": 3, "val_clips": 3, "test_clips": 3,
+                  "test_crop": "CenterCrop", "batch_size": 8, "test_batch_size": 8, "lr": 0.003},
+        "cpu": {**_COMMON, "config": "tsn_cpu.py", "short_side": 112, "crop_size": 96,
+                "render_size": 112,
+                "model": {"backbone": {"depth": 18}, "cls_head": {"in_channels": 512}},
+                "epochs": 30, "clip_len": 1, "num_clips": 5, "val_clips": 5, "test_clips": 8,
+                "test_crop": "CenterCrop", "batch_size": 16, "test_batch_size": 8, "lr": 0.02},
+        # MMAction2's tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb recipe: R50,
+        # 3 segments, 100 epochs, SGD 0.01 per 256 samples (scaled to the real batch), steps at
+        # 40/80, 25 test clips x TenCrop 224. Not ImageNet-initialised (no weights here).
+        "paper": {**_COMMON, "config": "tsn_paper.py", "short_side": 256, "crop_size": 224,
+                  "render_size": 256, "model": {}, "epochs": 100, "clip_len": 1,
+                  "num_clips": 3, "val_clips": 3, "test_clips": 25, "test_crop": "TenCrop",
+                  "batch_size": 32,
+                  "test_batch_size": 1, "lr": 0.01, "auto_scale_lr": True, "num_workers": 8},
+    }
+
+
+class SlowOnly(MMActionRGB):
+    """SlowOnly (Feichtenhofer et al. 2019, the slow pathway of SlowFast), RGB, 3D ResNet."""
+
+    _TINY = {"backbone": {"depth": 18, "base_channels": 8}, "cls_head": {"in_channels": 64}}
+    PROFILES = {
+        "smoke": {**_COMMON, **_SMALL, "config": "slowonly_smoke.py", "model": _TINY,
+                  "epochs": 24, "clip_len": 8, "frame_interval": 4, "num_clips": 1,
+                  "test_clips": 1, "test_crop": "CenterCrop", "batch_size": 8,
+                  "test_batch_size": 8, "lr": 0.1},
+        "cpu": {**_COMMON, "config": "slowonly_cpu.py", "short_side": 112, "crop_size": 96,
+                "render_size": 112,
+                "model": {"backbone": {"depth": 18, "base_channels": 16},
+                          "cls_head": {"in_channels": 128}},
+                "epochs": 30, "clip_len": 8, "frame_interval": 4, "num_clips": 1,
+                "test_clips": 2, "test_crop": "CenterCrop", "batch_size": 16,
+                "test_batch_size": 8, "lr": 0.05},
+        # MMAction2's slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb recipe (from scratch, as
+        # published): R50, 4 frames 16 apart, 256 epochs (34 linear warm-up, then cosine), SGD
+        # 0.2 per 128 samples (scaled to the real batch), 10 test clips x ThreeCrop 256.
+        "paper": {**_COMMON, "config": "slowonly_paper.py", "short_side": 256, "crop_size": 224,
+                  "render_size": 256, "model": {}, "epochs": 256, "clip_len": 4,
+                  "frame_interval": 16, "num_clips": 1, "test_clips": 10, "test_crop": "ThreeCrop",
+                  "val_interval": 5,
+                  "batch_size": 16, "test_batch_size": 1, "lr": 0.2, "auto_scale_lr": True,
+                  "num_workers": 8},
+    }
+
+
+# --- config editing (pure functions on an mmengine Config) --------------------------------------
+
+def apply_rgb_profile(cfg, conf: dict) -> None:
+    """The RGB fields of the profile, on top of `apply_profile` (model, epochs, optimizer,
+    loaders, repeat); on the profile's own baseline file the two change nothing."""
+    cfg.param_scheduler = rescale_schedule(cfg.param_scheduler, conf["epochs"])
+    for dataset, clips, test in ((_inner(cfg.train_dataloader), conf["num_clips"], False),
+                                 (cfg.val_dataloader.dataset, conf["val_clips"], False),
+                                 (cfg.test_dataloader.dataset, conf["test_clips"], True)):
+        for i, step in enumerate(dataset.pipeline):
+            kind = step.get("type")
+            if kind == "SampleFrames":
+                step.update(clip_len=conf["clip_len"], frame_interval=conf["frame_interval"],
+                            num_clips=clips)
+            elif kind == "Resize" and tuple(step.scale)[0] == -1:
+                step.scale = (-1, conf["short_side"])
+            elif kind == "Resize":  # the final square resize of a random crop
+                step.scale = (conf["crop_size"], conf["crop_size"])
+            elif kind == "MultiScaleCrop":
+                step.input_size = conf["crop_size"]
+            elif kind in TEST_CROPS:
+                kind = conf["test_crop"] if test else kind
+                dataset.pipeline[i] = dict(step, type=kind, crop_size=_crop(conf, kind))
+
+
+def _crop(conf: dict, kind: str) -> int:
+    return conf["short_side"] if kind == "ThreeCrop" else conf["crop_size"]
+
+
+def rescale_schedule(schedulers, epochs: int) -> list:
+    """Epoch-based schedulers stretched from the recipe's length (the largest `end`) to
+    `epochs`: warm-up ends, milestones and the cosine length scale with it."""
+    schedulers = copy.deepcopy(list(schedulers))
+    recipe = max((s.get("end", 0) for s in schedulers if s.get("by_epoch", True)), default=0)
+    ratio = epochs / recipe if recipe else 1.0
+    for scheduler in schedulers:
+        if not scheduler.get("by_epoch", True):
+            continue
+        if "begin" in scheduler:
+            scheduler["begin"] = min(round(scheduler["begin"] * ratio), max(epochs - 1, 0))
+        if "end" in scheduler:  # mmengine wants end > begin, however short the run
+            scheduler["end"] = max(round(scheduler["end"] * ratio), scheduler.get("begin", 0) + 1)
+        if "milestones" in scheduler:
+            scheduler["milestones"] = [max(1, round(m * ratio)) for m in scheduler["milestones"]]
+        if scheduler.get("type") == "CosineAnnealingLR" and "end" in scheduler:
+            # apply_profile set T_max = epochs; after a warm-up the cosine is shorter
+            scheduler["T_max"] = max(1, scheduler["end"] - scheduler.get("begin", 0))
+    return schedulers
+
+
+def apply_video_data(cfg, *, ann_file: Path, num_classes: int, has_val: bool) -> None:
+    """Point the config at bench's annotation file, splits and classes; decode with bench."""
+    cfg.model.cls_head.num_classes = num_classes
+    for dataset in (_inner(cfg.train_dataloader), cfg.val_dataloader.dataset,
+                    cfg.test_dataloader.dataset):
+        dataset.type, dataset.data_prefix = DATASET_TYPE, dict(video="")
+        dataset.pipeline = [dict(type=DECODE_STEPS[step["type"]])
+                            if step.get("type") in DECODE_STEPS else step
+                            for step in dataset.pipeline]
+    point_at_annotations(cfg, ann_file, has_val)  # ann_file, splits, frame_dir, val or not
+    cfg.custom_imports = dict(imports=[VIDEO_MODULES], allow_failed_imports=False)
+
+
+def write_video_annotations(path: Path, splits: dict[str, SkeletonSet],
+                            videos: dict[str, str]) -> None:
+    """{"split": {name: [ids]}, "annotations": [{frame_dir, filename, label}]}, atomically."""
+    annotations, seen = [], set()
+    for subset in splits.values():
+        for sid, label in zip(subset.sample_ids, subset.labels):
+            if sid not in seen:
+                seen.add(sid)
+                annotations.append({"frame_dir": sid, "filename": videos[sid],
+                                    "label": int(label)})
+    payload = {"split": {name: list(s.sample_ids) for name, s in splits.items()},
+               "annotations": annotations}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload))
+    os.replace(tmp, path)
+
+
+def _unique(samples):
+    seen = set()
+    for sample in samples:
+        if sample[0] not in seen:
+            seen.add(sample[0])
+            yield sample
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# --- MMAction2 modules ----------------------------------------------------------------------------
+
+def register_video_modules() -> None:
+    """Register BenchVideoDataset, BenchVideoInit and BenchVideoDecode into mmaction (once).
+    Configs name the module in `custom_imports`, so torchrun workers register them too."""
+    import importlib
+    importlib.import_module(VIDEO_MODULES)
