@@ -1,13 +1,18 @@
 """From a suite and a data source to a DataBundle: locate files, build the manifest, load arrays.
 
-A data source is `synthetic` (generated once into the cache, in the real NTU raw format) or a
-directory of raw NTU `.skeleton` files. Nothing ever falls back to synthetic data silently.
+A data source (the `data_arg` every run is given) is one of:
+- `synthetic`: generated once into the cache, in the real NTU raw format;
+- a directory: raw NTU `.skeleton` files, or for the Kinect v1 suites (utd-mhad-xsub,
+  msr-action3d-xsub) the dataset's own folder, converted once;
+- `pkl:<layout>:<split>:<path>`: any MMAction2/PYSKL annotation pickle with a declared layout
+  (`--data FILE.pkl --layout L --split S`); its suite is made from the file (`<name>-<split>`).
+Nothing ever falls back to synthetic data silently. Prepared arrays are cached by the content
+hash of the sources and the preparation settings (bench/data/prepared.py).
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +20,16 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.paths import cache_root
-from bench.specs import SplitManifest, short_hash
-from bench.suites import SuiteSpec
+from bench.specs import SplitManifest
+from bench.suites import SUITES, SuiteSpec
 
 SYNTHETIC = "synthetic"
-ARRAYS_VERSION = 1  # bump when the prepared-array format changes
+PICKLE = "pkl:"
+ARRAYS_VERSION = 2  # bump when the prepared NTU-array format changes
+DEFAULT_SUITE = "ntu60-xsub"
+PICKLE_METHODS = ("lvlm_var", "stgcn", "knn")
+# The split names MMAction2's NTU pickles carry (`<protocol>_train`, `<protocol>_val`).
+MMACTION_PROTOCOLS = {"ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 
 
 @dataclass
@@ -28,32 +38,110 @@ class DataSource:
 
     suite: SuiteSpec
     root: Path
-    files: dict  # sample name -> .skeleton path, only the suite's samples
+    files: dict  # raw NTU: sample name -> .skeleton path (the suite's samples); else empty
     manifest: SplitManifest
     synthetic: bool
+    prepared: Path | None = None  # pose datasets: their prepared folder (arrays + meta.json)
 
     @property
     def tag(self) -> str:
         """Recorded in every RunSpec: which data the manifest ids refer to."""
         return f"synthetic:{self.root.name}" if self.synthetic else str(self.root)
 
+    @property
+    def class_names(self) -> list[str]:
+        return suite_class_names(self.suite)
 
-def default_data_arg(data_root: str | None, data: str | None) -> str:
-    """The user's choice: --data synthetic, --data-root DIR, or $BENCH_DATA_ROOT; never a guess."""
+
+def suite_class_names(suite: SuiteSpec) -> list[str]:
+    if suite.class_names:
+        return list(suite.class_names)
+    from bench.data.ntu_classes import class_names
+    return class_names(suite.dataset)[:suite.num_actions]
+
+
+# ---- the user's choice of data -----------------------------------------------------------------
+
+def default_data_arg(data_root: str | None, data: str | None, layout: str | None = None,
+                     split: str | None = None) -> str:
+    """--data synthetic, --data FILE.pkl (with --layout), --data-root DIR or $BENCH_DATA_ROOT."""
     if data and data_root:
-        raise BenchError("give either --data synthetic or --data-root DIR, not both")
+        raise BenchError("give either --data (synthetic or FILE.pkl) or --data-root DIR, not both")
+    if data and data != SYNTHETIC:
+        if not data.endswith((".pkl", ".pickle")) and not Path(data).is_file():
+            raise BenchError(f"--data {data!r}: expected 'synthetic' or an annotation pickle "
+                             f"FILE.pkl (use --data-root DIR for a dataset folder)")
+        return pickle_data_arg(data, layout, split)
+    if layout or split:
+        raise BenchError("--layout and --split apply only to --data FILE.pkl")
     if data:
-        if data != SYNTHETIC:
-            raise BenchError(f"--data {data!r}: expected 'synthetic' (use --data-root DIR for real NTU)")
         return SYNTHETIC
     root = data_root or os.environ.get("BENCH_DATA_ROOT")
     if not root:
         raise BenchError("no data given: pass --data-root DIR (raw NTU .skeleton files), set "
-                         "BENCH_DATA_ROOT, or pass --data synthetic")
+                         "BENCH_DATA_ROOT, or pass --data synthetic (or --data FILE.pkl)")
     return root
 
 
+def pickle_data_arg(path: str, layout: str | None, split: str | None) -> str:
+    from bench.data.layouts import LAYOUTS, get_layout
+
+    if not layout:
+        raise BenchError(f"--data {path} needs --layout: the skeleton layout of its keypoints "
+                         f"(one of {', '.join(sorted(LAYOUTS))})")
+    get_layout(layout)
+    file = Path(path).expanduser().resolve()
+    if not file.is_file():
+        raise BenchError(f"--data {path}: no such file")
+    return f"{PICKLE}{layout}:{split or ''}:{file}"
+
+
+def parse_pickle_arg(data_arg: str) -> tuple[Path, str, str] | None:
+    if not data_arg.startswith(PICKLE):
+        return None
+    layout, split, path = data_arg[len(PICKLE):].split(":", 2)
+    return Path(path), layout, split
+
+
+def suite_for(name: str | None, data_arg: str) -> tuple[SuiteSpec, str]:
+    """The suite a run uses and the data_arg completed with its split: a registered suite, or
+    for a pickle the suite made from the file (then --suite may only repeat its name)."""
+    parsed = parse_pickle_arg(data_arg)
+    if parsed is None:
+        return SUITES.get(name or DEFAULT_SUITE), data_arg
+    path, layout, split = parsed
+    meta = _open_pickle_source(path, layout)["meta"]
+    if not split:
+        from bench.data.pose_prepare import available_protocols
+        protocols = available_protocols(meta["split"])
+        if len(protocols) != 1:
+            raise BenchError(f"{path} has splits {', '.join(protocols) or 'none'}: choose one "
+                             f"with --split")
+        split = protocols[0]
+    suite = SuiteSpec(f"{path.name}-{split}", path.name, split, PICKLE_METHODS,
+                      f"{path.name}, split {split}_train / {split}_val, layout {layout}",
+                      len(meta["class_names"]), layout=layout,
+                      class_names=tuple(meta["class_names"]))
+    if name and name != suite.name:
+        raise BenchError(f"--suite {name!r} does not apply to --data {path}: its suite is "
+                         f"{suite.name!r}, made from the file and --split")
+    return suite, f"{PICKLE}{layout}:{split}:{path}"
+
+
+# ---- sources -----------------------------------------------------------------------------------
+
 def resolve_source(suite: SuiteSpec, data_arg: str) -> DataSource:
+    from bench.data.kinect_v1 import KINECT_V1_DATASETS
+
+    parsed = parse_pickle_arg(data_arg)
+    if parsed is not None:
+        return _pickle_source(suite, *parsed)
+    if suite.dataset in KINECT_V1_DATASETS:
+        return _kinect_v1_source(suite, data_arg)
+    return _ntu_source(suite, data_arg)
+
+
+def _ntu_source(suite: SuiteSpec, data_arg: str) -> DataSource:
     from bench.data.ntu_loader import find_skeleton_files
     from bench.data.ntu_names import parse_sample_name
     from bench.data.splits import make_manifest
@@ -61,6 +149,8 @@ def resolve_source(suite: SuiteSpec, data_arg: str) -> DataSource:
     synthetic = data_arg == SYNTHETIC
     if synthetic:
         from bench.data.synthetic import synthetic_root
+        if not suite.synthetic:
+            raise BenchError(f"suite {suite.name} has no synthetic stand-in: pass --data-root")
         root = synthetic_root(suite.synthetic, cache_root())
     else:
         root = Path(data_arg).expanduser().resolve()
@@ -79,50 +169,96 @@ def resolve_source(suite: SuiteSpec, data_arg: str) -> DataSource:
     return DataSource(suite, root, files, manifest, synthetic)
 
 
-def load_bundle(source: DataSource, workers: int = 1):
-    """Arrays for every manifest sample, prepared once and cached by source and settings."""
-    from bench.data.bundle import DataBundle, SkeletonSet
-    from bench.data.ntu_classes import class_names
+def _open_pickle_source(path: Path, layout_name: str) -> dict:
+    from bench.data.layouts import get_layout
+    from bench.data.pkl_io import read_pose_pickle
+    from bench.data.pose_prepare import open_pose, prepare_pose
+    from bench.data.prepared import file_digests
 
-    arrays = _prepared_arrays(source, workers)
-    index = {name: i for i, name in enumerate(arrays["names"])}
-    descriptions = _descriptions(source.root) if source.synthetic else None
+    layout = get_layout(layout_name)
+    if not path.is_file():
+        raise BenchError(f"annotation pickle {path} does not exist")
+    digest = file_digests([path])[0]  # the file's sha256, as `sha256sum` prints it
+    folder = prepare_pose("pkl", digest, layout, lambda: (read_pose_pickle(path, layout), []))
+    return {"folder": folder, "digest": digest, **open_pose(folder)}
+
+
+def _pickle_source(suite: SuiteSpec, path: Path, layout: str, split: str) -> DataSource:
+    from bench.data.pose_prepare import pose_manifest
+
+    opened = _open_pickle_source(path, layout)
+    manifest = pose_manifest(opened["meta"], split, f"{path.name}@sha256:{opened['digest'][:16]}",
+                             str(path))
+    return DataSource(suite, path, {}, manifest, False, opened["folder"])
+
+
+def _kinect_v1_source(suite: SuiteSpec, data_arg: str) -> DataSource:
+    from bench.data.kinect_v1 import KINECT_V1_DATASETS, convert
+    from bench.data.layouts import get_layout
+    from bench.data.pose_prepare import open_pose, pose_manifest, prepare_pose
+    from bench.data.prepared import content_digest
+
+    if data_arg == SYNTHETIC:
+        raise BenchError(f"suite {suite.name} runs on the real dataset only: pass --data-root "
+                         f"DIR (the {suite.dataset} folder)")
+    dataset = KINECT_V1_DATASETS[suite.dataset]
+    root = Path(data_arg).expanduser().resolve()
+    digest = content_digest(dataset.find(root))
+    folder = prepare_pose(dataset.name, digest, get_layout(suite.layout),
+                          lambda: convert(dataset, root))
+    manifest = pose_manifest(open_pose(folder)["meta"], suite.protocol,
+                             f"{dataset.name}@sha256:{digest[:16]}", str(root))
+    return DataSource(suite, root, {}, manifest, False, folder)
+
+
+# ---- bundles -----------------------------------------------------------------------------------
+
+def load_bundle(source: DataSource, workers: int = 1):
+    """Arrays for every manifest sample, prepared once and cached by source content and settings."""
+    from bench.data.bundle import DataBundle, SkeletonSet
+
+    if source.prepared is not None:
+        from bench.data.pose_prepare import open_pose
+        arrays = open_pose(source.prepared)
+        names, labels = arrays["meta"]["names"], arrays["labels"]
+        descriptions = None
+    else:
+        arrays = _prepared_arrays(source, workers)
+        names = arrays["names"]
+        labels = np.array([int(n[-3:]) - 1 for n in names], dtype=np.int64)
+        descriptions = _descriptions(source.root) if source.synthetic else None
+    index = {name: i for i, name in enumerate(names)}
 
     def split(ids) -> SkeletonSet:
         idx = np.array([index[i] for i in ids], dtype=np.int64)
-        labels = np.array([int(i[-3:]) - 1 for i in ids], dtype=np.int64)
         desc = [descriptions[i] for i in ids] if descriptions else None
         return SkeletonSet(list(ids), arrays["keypoint"][idx], arrays["num_frames"][idx],
-                           labels, desc)
+                           labels[idx], desc)
 
-    m = source.manifest
-    return DataBundle(manifest=m, class_names=class_names(source.suite.dataset)[:source.suite.num_actions],
-                      layout="ntu25", fps=30.0, train=split(m.train), val=split(m.val),
-                      test=split(m.test), synthetic=source.synthetic)
+    m, suite = source.manifest, source.suite
+    return DataBundle(manifest=m, class_names=source.class_names, layout=suite.layout,
+                      fps=suite.fps, train=split(m.train), val=split(m.val), test=split(m.test),
+                      synthetic=source.synthetic, root=source.root)
 
 
 def _prepared_arrays(source: DataSource, workers: int) -> dict:
-    from bench.data.ntu_loader import load_ntu_arrays
+    from bench.data.ntu_loader import MAX_BODIES, load_ntu_arrays
+    from bench.data.prepared import build_once, content_digest, load_arrays, prepared_key, \
+        save_arrays
 
     names = sorted(source.files)
-    stats = [(n, st.st_size, st.st_mtime_ns) for n in names for st in [os.stat(source.files[n])]]
-    key = short_hash({"root": str(source.root), "files": stats, "version": ARRAYS_VERSION}, 20)
-    target = cache_root() / "prepared" / key
-    if not (target / "done").exists():
+    digest = content_digest((n, source.files[n]) for n in names)
+    key = prepared_key("ntu", digest, {"max_bodies": MAX_BODIES, "version": ARRAYS_VERSION})
+
+    def fill(tmp: Path) -> None:
         keypoint, num_frames, _ = load_ntu_arrays([source.files[n] for n in names],
                                                   workers=workers)
-        tmp = target.with_name(f".{key}.tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        np.save(tmp / "keypoint.npy", keypoint)
-        np.save(tmp / "num_frames.npy", num_frames)
-        (tmp / "names.json").write_text(json.dumps(names))
-        (tmp / "done").write_text("")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-    return {"names": json.loads((target / "names.json").read_text()),
-            "keypoint": np.load(target / "keypoint.npy", mmap_mode="r"),
-            "num_frames": np.load(target / "num_frames.npy")}
+        save_arrays(tmp, {"keypoint": keypoint, "num_frames": num_frames},
+                    {"names": names, "digest": digest})
+
+    arrays = load_arrays(build_once(key, fill), ("keypoint", "num_frames"))
+    arrays["names"] = arrays["meta"]["names"]
+    return arrays
 
 
 def _descriptions(root: Path) -> dict[str, str]:
@@ -131,3 +267,33 @@ def _descriptions(root: Path) -> dict[str, str]:
         return {}
     rows = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
     return {row["sample_id"]: row["description"] for row in rows}
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+def export_pickle(source: DataSource, out: str | os.PathLike, workers: int = 1) -> Path:
+    """Write the source's samples as an MMAction2/PYSKL annotation pickle (atomically): NTU with
+    MMAction2's split names for its dataset (xsub/xview or xsub/xset), other sources with the
+    splits they came with."""
+    from bench.data.layouts import get_layout
+    from bench.data.pkl_io import PoseData, clip_annotation, write_pose_pickle
+
+    layout = get_layout(source.suite.layout)
+    if source.prepared is not None:
+        from bench.data.pose_prepare import open_pose
+        arrays = open_pose(source.prepared)
+        names, labels, split = (arrays["meta"]["names"], arrays["labels"],
+                                arrays["meta"]["split"])
+    else:
+        from bench.data.splits import split_names
+        arrays = _prepared_arrays(source, workers)
+        names = arrays["names"]
+        labels = [int(n[-3:]) - 1 for n in names]
+        split = {}
+        for protocol in MMACTION_PROTOCOLS[source.suite.dataset]:
+            train, test = split_names(names, protocol, source.suite.dataset)
+            split.update({f"{protocol}_train": train, f"{protocol}_val": test})
+    annotations = [clip_annotation(n, arrays["keypoint"][i], arrays["num_frames"][i], labels[i],
+                                   layout) for i, n in enumerate(names)]
+    data = PoseData(split, annotations, source.class_names)
+    return write_pose_pickle(out, data, layout)

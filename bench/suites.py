@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.data.kinect_v1_classes import MSR_ACTION3D_ACTIONS, UTD_MHAD_ACTIONS
 from bench.registry import Registry
 
 SUITES = Registry("suite")
@@ -18,6 +19,9 @@ class SuiteSpec:
     num_actions: int  # the suite uses actions A001..A<num_actions> of the dataset
     # What `--data synthetic` generates for this suite: NTU naming, a subset of the real factors.
     synthetic: dict = field(default_factory=dict)
+    layout: str = "ntu25"  # skeleton layout of the arrays (bench/data/layouts.py)
+    fps: float = 30.0
+    class_names: tuple[str, ...] = ()  # empty: the NTU class names of `dataset`
 
 
 def _synthetic(dataset: str, actions: int, setups, cameras, performers, replications=(1,)):
@@ -49,3 +53,15 @@ SUITES.register("mini-xsub", SuiteSpec(
     "mini-xsub", "ntu60", "xsub", _MAIN_METHODS,
     "10 NTU60 classes, cross-subject: a seconds-long suite for tests", 10,
     _synthetic("ntu60", 10, setups=(1,), cameras=(1, 2, 3), performers=range(1, 6))))
+
+# Real Kinect v1 datasets (`--data-root` the dataset's folder; converted once into the cache):
+# cross-subject, odd subjects train and even subjects test, one person, joints in kinect20 order.
+SUITES.register("utd-mhad-xsub", SuiteSpec(
+    "utd-mhad-xsub", "utd-mhad", "xsub", _MAIN_METHODS,
+    "UTD-MHAD (Kinect v1, 27 actions, 8 subjects) cross-subject: odd subjects train, even test",
+    len(UTD_MHAD_ACTIONS), layout="kinect20", fps=30.0, class_names=UTD_MHAD_ACTIONS))
+SUITES.register("msr-action3d-xsub", SuiteSpec(
+    "msr-action3d-xsub", "msr-action3d", "xsub", _MAIN_METHODS,
+    "MSR Action3D (Kinect v1, 20 actions, 10 subjects, 557 sequences) cross-subject: odd "
+    "subjects train, even test", len(MSR_ACTION3D_ACTIONS), layout="kinect20", fps=15.0,
+    class_names=MSR_ACTION3D_ACTIONS))

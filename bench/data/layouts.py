@@ -1,4 +1,10 @@
-"""Skeleton layouts: joint names, bones and body parts (0-based joint indices)."""
+"""Skeleton layouts: joint names, bones and body parts (0-based joint indices).
+
+Arrays handed to methods are always (N, M, T, V, 3). For 3D layouts the channels are x, y, z;
+for 2D layouts (`dims == 2`, e.g. coco17 from a pose estimator) they are x, y and the keypoint
+score, PYSKL's convention for GCNs on 2D poses. The pickle reader and writer convert between
+that and the MMAction2 pair `keypoint` (M, T, V, 2) + `keypoint_score` (M, T, V).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +19,7 @@ class Layout:
     bones: tuple[tuple[int, int], ...]  # (child, parent)
     parts: dict  # body part name -> tuple of joint indices
     center: int  # joint used to centre the body
+    dims: int = 3  # 3: x, y, z; 2: image x, y (the third channel carries the keypoint score)
 
     @property
     def num_joints(self) -> int:
@@ -50,7 +57,21 @@ KINECT20 = Layout(
     center=1,
 )
 
-LAYOUTS = {layout.name: layout for layout in (NTU25, KINECT20)}
+COCO17 = Layout(
+    name="coco17",
+    joints=("nose", "left eye", "right eye", "left ear", "right ear", "left shoulder",
+            "right shoulder", "left elbow", "right elbow", "left wrist", "right wrist", "left hip",
+            "right hip", "left knee", "right knee", "left ankle", "right ankle"),
+    # MMAction2's `coco` graph (mmaction.models.utils.graph), rooted at the nose.
+    bones=((1, 0), (2, 0), (3, 1), (4, 2), (5, 0), (6, 0), (7, 5), (8, 6), (9, 7), (10, 8),
+           (11, 5), (12, 6), (13, 11), (14, 12), (15, 13), (16, 14)),
+    parts={"head": (0, 1, 2, 3, 4), "torso": (5, 6, 11, 12), "left arm": (7, 9),
+           "right arm": (8, 10), "left leg": (13, 15), "right leg": (14, 16)},
+    center=0,
+    dims=2,
+)
+
+LAYOUTS = {layout.name: layout for layout in (NTU25, KINECT20, COCO17)}
 
 
 def get_layout(name: str) -> Layout:

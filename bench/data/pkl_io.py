@@ -1,0 +1,282 @@
+"""The MMAction2/PYSKL skeleton annotation pickle: a data-only reader, validation, an atomic writer.
+
+The format (what `ntu60_3d.pkl` and MMAction2's PoseDataset use):
+
+    {"split": {"xsub_train": [frame_dir, ...], "xsub_val": [...], ...},
+     "annotations": [{"frame_dir": str, "label": int, "keypoint": (M, T, V, C) array,
+                      "total_frames": T, ...}, ...]}
+
+2D files add "keypoint_score" (M, T, V) and have C == 2. bench may add an optional top-level
+"class_names" list (MMAction2 ignores unknown top-level keys).
+
+A pickle can run arbitrary code while it loads, so the reader admits only the globals that plain
+containers and numpy arrays need; anything else is refused before it is called.
+"""
+from __future__ import annotations
+
+import _compat_pickle
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+
+from bench.data.layouts import Layout
+from bench.errors import DataError
+
+REQUIRED_FIELDS = ("frame_dir", "label", "keypoint", "total_frames")
+
+
+# ---- data-only unpickling ----------------------------------------------------------------------
+
+def _numpy_globals() -> dict[str, object]:
+    """The callables numpy's own pickles name, taken from what this numpy emits, under both the
+    numpy 1.x (`numpy.core`) and numpy 2.x (`numpy._core`) module names."""
+    array, scalar = np.arange(2.0), np.float64(1.0)
+    found = {"_reconstruct": array.__reduce__()[0], "scalar": scalar.__reduce__()[0]}
+    frombuffer = array.__reduce_ex__(5)[0]  # protocol 5: numeric._frombuffer
+    allowed = {}
+    for core in ("numpy.core", "numpy._core"):
+        allowed[f"{core}.multiarray._reconstruct"] = found["_reconstruct"]
+        allowed[f"{core}.multiarray.scalar"] = found["scalar"]
+        allowed[f"{core}.numeric._frombuffer"] = frombuffer
+    allowed["numpy.ndarray"] = np.ndarray
+    allowed["numpy.dtype"] = np.dtype
+    return allowed
+
+
+def _builtin_globals() -> dict[str, object]:
+    import codecs
+    import collections
+
+    plain = (dict, list, tuple, set, frozenset, str, bytes, bytearray, int, float, complex, bool,
+             slice, range)
+    allowed = {f"builtins.{t.__name__}": t for t in plain}
+    allowed["collections.OrderedDict"] = collections.OrderedDict
+    allowed["_codecs.encode"] = codecs.encode  # protocol 2 stores bytes as encode(str, 'latin1')
+    return allowed
+
+
+class _RefusedGlobal(pickle.UnpicklingError):
+    def __init__(self, qualified: str):
+        super().__init__(qualified)
+        self.qualified = qualified
+
+
+class _DataOnlyUnpickler(pickle.Unpickler):
+    allowed: dict[str, object] = {}
+
+    def find_class(self, module: str, name: str):
+        # protocols 0-2 name Python 2 modules (__builtin__.set, ...); the check below still
+        # decides on the Python 3 name
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        qualified = f"{module}.{name}"
+        if qualified in self.allowed:
+            return self.allowed[qualified]
+        # numpy >= 1.25 pickles dtypes as numpy.dtypes.Float32DType etc.: classes, not code
+        if module == "numpy.dtypes" and name.endswith("DType"):
+            import numpy.dtypes as dtypes
+            found = getattr(dtypes, name, None)
+            if isinstance(found, type) and issubclass(found, np.dtype):
+                return found
+        raise _RefusedGlobal(qualified)
+
+
+def load_data_pickle(path: str | os.PathLike):
+    """Unpickle a file that may hold only plain containers, scalars and numpy arrays."""
+    path = Path(path)
+    if not _DataOnlyUnpickler.allowed:
+        _DataOnlyUnpickler.allowed = {**_builtin_globals(), **_numpy_globals()}
+    try:
+        with open(path, "rb") as f:
+            return _DataOnlyUnpickler(f).load()
+    except _RefusedGlobal as exc:
+        raise DataError(f"{path}: refused to unpickle global {exc.qualified!r}: only plain "
+                        f"containers and numpy arrays are loaded (nothing was executed)") from None
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such pickle file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a directory; expected a .pkl file") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, OverflowError, MemoryError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: not a readable pickle ({detail})") from None
+
+
+# ---- the dataset in memory ---------------------------------------------------------------------
+
+@dataclass
+class PoseData:
+    """A skeleton dataset in the MMAction2/PYSKL annotation format."""
+
+    split: dict[str, list[str]]
+    annotations: list[dict]
+    class_names: list[str] | None = None
+    extra: dict = field(default_factory=dict)  # other top-level keys, kept for the round trip
+
+    def to_pickle_obj(self) -> dict:
+        obj = {"split": self.split, "annotations": self.annotations, **self.extra}
+        if self.class_names is not None:
+            obj["class_names"] = list(self.class_names)
+        return obj
+
+    def protocols(self) -> list[str]:
+        """Split names with both `<name>_train` and `<name>_val` (e.g. xsub, xview)."""
+        return sorted(k[:-len("_train")] for k in self.split
+                      if k.endswith("_train") and k[:-len("_train")] + "_val" in self.split)
+
+    @property
+    def num_classes(self) -> int:
+        top = max((int(a["label"]) for a in self.annotations), default=-1) + 1
+        return max(top, len(self.class_names or ()))
+
+
+def read_pose_pickle(path: str | os.PathLike, layout: Layout | None = None) -> PoseData:
+    """Read and validate an annotation pickle; with a layout, joint count and channels too."""
+    return validate_pose_obj(load_data_pickle(path), str(path), layout)
+
+
+def write_pose_pickle(path: str | os.PathLike, data: PoseData, layout: Layout | None = None) -> Path:
+    """Validate, then write atomically (a temp file in the same folder, renamed at the end)."""
+    path = Path(path)
+    obj = data.to_pickle_obj()
+    validate_pose_obj(obj, str(path), layout)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(obj, f, protocol=4)  # protocol 4: readable by any Python 3.4+
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---- validation (one-line errors naming the field) ---------------------------------------------
+
+def validate_pose_obj(obj, where: str, layout: Layout | None = None) -> PoseData:
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: expected a dict with keys 'split' and 'annotations', got "
+                        f"{type(obj).__name__}")
+    for key in ("split", "annotations"):
+        if key not in obj:
+            raise DataError(f"{where}: missing top-level key {key!r} (expected {{'split': "
+                            f"{{name: [frame_dir, ...]}}, 'annotations': [...]}}), found "
+                            f"{sorted(map(str, obj))}")
+    annotations = obj["annotations"]
+    if not isinstance(annotations, list) or not annotations:
+        raise DataError(f"{where}: annotations: expected a non-empty list of dicts")
+    class_names = _check_class_names(obj.get("class_names"), where)
+    seen: set[str] = set()
+    for i, ann in enumerate(annotations):
+        name = _check_annotation(ann, f"{where}: annotations[{i}]", layout, class_names)
+        if name in seen:
+            raise DataError(f"{where}: annotations[{i}].frame_dir {name!r} appears twice")
+        seen.add(name)
+    split = _check_split(obj["split"], where, seen)
+    extra = {k: v for k, v in obj.items() if k not in ("split", "annotations", "class_names")}
+    return PoseData(split, annotations, class_names, extra)
+
+
+def _check_class_names(names, where: str) -> list[str] | None:
+    if names is None:
+        return None
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise DataError(f"{where}: class_names: expected a list of strings")
+    return list(names)
+
+
+def _check_split(split, where: str, known: set[str]) -> dict[str, list[str]]:
+    if not isinstance(split, dict) or not split:
+        raise DataError(f"{where}: split: expected a non-empty dict of name -> list of frame_dir")
+    for name, ids in split.items():
+        if not isinstance(name, str) or not isinstance(ids, (list, tuple)):
+            raise DataError(f"{where}: split[{name!r}]: expected a list of frame_dir strings")
+        for j, sid in enumerate(ids):
+            if sid not in known:
+                raise DataError(f"{where}: split[{name!r}][{j}]: {sid!r} is not the frame_dir "
+                                f"of any annotation")
+        if len(set(ids)) != len(ids):
+            raise DataError(f"{where}: split[{name!r}] lists a frame_dir twice")
+    return split
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
+    if not isinstance(ann, dict):
+        raise DataError(f"{at}: expected a dict, got {type(ann).__name__}")
+    for key in REQUIRED_FIELDS:
+        if key not in ann:
+            raise DataError(f"{at}: missing field {key!r} (expected {list(REQUIRED_FIELDS)})")
+    if not isinstance(ann["frame_dir"], str) or not ann["frame_dir"]:
+        raise DataError(f"{at}.frame_dir: expected a non-empty string, got {ann['frame_dir']!r}")
+    label = ann["label"]
+    if not _is_int(label) or label < 0:
+        raise DataError(f"{at}.label: expected a non-negative integer class index, got "
+                        f"{label!r} ({type(label).__name__})")
+    if class_names is not None and label >= len(class_names):
+        raise DataError(f"{at}.label: {label} is out of range for {len(class_names)} class_names")
+    _check_keypoint(ann, at, layout)
+    return ann["frame_dir"]
+
+
+def _check_keypoint(ann: dict, at: str, layout: Layout | None) -> None:
+    kp = ann["keypoint"]
+    dims = layout.dims if layout else None
+    want = (f"(M, T, {layout.num_joints}, {dims}) for layout {layout.name}" if layout
+            else "(M, T, V, 2 or 3)")
+    if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.dtype.kind not in "fiu":
+        shape = kp.shape if isinstance(kp, np.ndarray) else type(kp).__name__
+        raise DataError(f"{at}.keypoint: expected a numeric array {want}, got {shape}")
+    m, t, v, c = kp.shape
+    if m < 1 or t < 1 or c not in (2, 3) or (layout and (v, c) != (layout.num_joints, dims)):
+        raise DataError(f"{at}.keypoint: expected {want}, got {kp.shape}")
+    if not np.isfinite(kp).all():
+        raise DataError(f"{at}.keypoint: holds NaN or infinite values")
+    if not _is_int(ann["total_frames"]) or ann["total_frames"] != t:
+        raise DataError(f"{at}.total_frames: expected {t} (keypoint's T), got "
+                        f"{ann['total_frames']!r}")
+    score = ann.get("keypoint_score")
+    if c == 2 and score is None:
+        raise DataError(f"{at}: 2D keypoint without 'keypoint_score' (expected (M, T, V) scores)")
+    if score is not None and (not isinstance(score, np.ndarray) or score.shape != (m, t, v)
+                              or score.dtype.kind not in "fiu"):
+        shape = score.shape if isinstance(score, np.ndarray) else type(score).__name__
+        raise DataError(f"{at}.keypoint_score: expected a numeric array {(m, t, v)}, got {shape}")
+
+
+# ---- padded arrays <-> annotations -------------------------------------------------------------
+
+def channels3(ann: dict) -> np.ndarray:
+    """(M, T, V, 3) float32: x, y, z for 3D; x, y, score for 2D (PYSKL's GCN input)."""
+    kp = np.asarray(ann["keypoint"], dtype=np.float32)
+    if kp.shape[-1] == 3:
+        return kp
+    score = np.asarray(ann["keypoint_score"], dtype=np.float32)[..., None]
+    return np.concatenate([kp, score], axis=-1)
+
+
+def clip_annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label: int,
+                    layout: Layout) -> dict:
+    """One record from a padded (M, T, V, 3) clip: the time padding and bodies absent throughout
+    are dropped (one body is always kept); 2D layouts split off keypoint_score."""
+    kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
+    present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
+    present[0] = present[0] or not present.any()
+    kp = np.ascontiguousarray(kp[present])
+    ann = {"frame_dir": sample_id, "label": int(label), "total_frames": int(kp.shape[1])}
+    if layout.dims == 2:
+        ann["keypoint"] = np.ascontiguousarray(kp[..., :2])
+        ann["keypoint_score"] = np.ascontiguousarray(kp[..., 2])
+    else:
+        ann["keypoint"] = kp
+    return ann

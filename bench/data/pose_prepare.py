@@ -1,0 +1,120 @@
+"""Pose datasets (an annotation pickle, or a converted Kinect v1 dataset) -> prepared arrays and a
+split manifest.
+
+The prepared folder (see prepared.py) holds keypoint (N, M, T, V, 3) float32 zero-padded in time
+and persons, num_frames (N,), labels (N,), and meta.json with the sample ids, the file's split
+lists, class names and the source digest; so a second run neither unpickles nor converts again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bench.data.layouts import Layout
+from bench.data.pkl_io import PoseData, channels3
+from bench.data.prepared import build_once, load_arrays, prepared_key, save_arrays
+from bench.errors import BenchError, DataError
+from bench.specs import SplitManifest
+
+POSE_ARRAYS_VERSION = 1  # bump when the prepared pose-array format changes
+ARRAY_NAMES = ("keypoint", "num_frames", "labels")
+
+
+def prepare_pose(kind: str, digest: str, layout: Layout,
+                 load: Callable[[], tuple[PoseData, list[str]]]) -> Path:
+    """The prepared folder for this source content and layout; `load` runs only on a miss and
+    returns the data and the ids of samples it skipped."""
+    key = prepared_key(kind, digest, {"layout": layout.name, "version": POSE_ARRAYS_VERSION})
+
+    def fill(tmp: Path) -> None:
+        data, skipped = load()
+        names, num_frames, labels = _write_keypoint(tmp / "keypoint.npy", data)
+        class_names = data.class_names or [f"class {i}" for i in range(data.num_classes)]
+        meta = {"names": names, "split": {k: list(v) for k, v in data.split.items()},
+                "class_names": list(class_names), "digest": digest, "layout": layout.name,
+                "skipped": skipped}
+        save_arrays(tmp, {"num_frames": num_frames, "labels": labels}, meta)
+
+    return build_once(key, fill)
+
+
+def _write_keypoint(path: Path, data: PoseData):
+    """Pad every clip into one (N, M, T, V, 3) array written straight to disk (it can be large)."""
+    anns = data.annotations
+    m = max(a["keypoint"].shape[0] for a in anns)
+    t = max(a["keypoint"].shape[1] for a in anns)
+    v = anns[0]["keypoint"].shape[2]
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
+                                    shape=(len(anns), m, t, v, 3))
+    for i, ann in enumerate(anns):
+        clip = channels3(ann)
+        if clip.shape[2] != v:
+            raise DataError(f"annotations[{i}].keypoint: {clip.shape[2]} joints, but "
+                            f"annotations[0] has {v}")
+        out[i, :clip.shape[0], :clip.shape[1]] = clip
+    out.flush()
+    del out
+    names = [a["frame_dir"] for a in anns]
+    num_frames = np.array([a["keypoint"].shape[1] for a in anns], dtype=np.int64)
+    labels = np.array([int(a["label"]) for a in anns], dtype=np.int64)
+    return names, num_frames, labels
+
+
+def open_pose(folder: Path) -> dict:
+    return load_arrays(folder, ARRAY_NAMES)
+
+
+def available_protocols(split: dict) -> list[str]:
+    return sorted(k[:-6] for k in split if k.endswith("_train") and k[:-6] + "_val" in split)
+
+
+def pose_manifest(meta: dict, protocol: str, dataset: str, where: str,
+                  val_fraction: float = 0.1, seed: int = 0) -> SplitManifest:
+    """Train on split['<protocol>_train'], test on split['<protocol>_val'] (MMAction2's name for
+    the test partition); val is carved from train only, as make_manifest does."""
+    protocols = available_protocols(meta["split"])
+    if protocol not in protocols:
+        raise BenchError(f"{where} has no split {protocol!r} (needs '{protocol}_train' and "
+                         f"'{protocol}_val'); available: {', '.join(protocols) or 'none'}")
+    train = sorted(meta["split"][f"{protocol}_train"])
+    test = sorted(meta["split"][f"{protocol}_val"])
+    overlap = set(train) & set(test)
+    if overlap:
+        raise DataError(f"{where}: {len(overlap)} samples are in both {protocol}_train and "
+                        f"{protocol}_val, e.g. {sorted(overlap)[0]!r}")
+    val = carve_val(train, protocol, val_fraction, seed)
+    held = set(val)
+    return SplitManifest(dataset, protocol, tuple(s for s in train if s not in held),
+                         tuple(val), tuple(test))
+
+
+def carve_val(train: list[str], protocol: str, fraction: float, seed: int) -> list[str]:
+    """Whole subjects for xsub when every id names its subject (NTU names, or `_sNN_` as in
+    UTD-MHAD and MSR Action3D), else about `fraction` of the samples; seeded, sorted."""
+    from bench.data.splits import _count_held_out, _seeded_order
+
+    subjects = _subjects(train) if protocol == "xsub" else None
+    if subjects is not None:
+        keys = sorted(set(subjects.values()))
+        held = set(_seeded_order(keys, seed)[:_count_held_out(len(keys), fraction)])
+        return sorted(s for s in train if subjects[s] in held)
+    order = _seeded_order(train, seed)
+    return sorted(order[:_count_held_out(len(train), fraction)])
+
+
+def _subjects(ids: list[str]) -> dict[str, int] | None:
+    from bench.data.kinect_v1 import subject_of
+    from bench.data.ntu_names import parse_sample_name
+
+    out = {}
+    for sid in ids:
+        try:
+            out[sid] = parse_sample_name(sid).performer
+        except BenchError:
+            subject = subject_of(sid)
+            if subject is None:
+                return None
+            out[sid] = subject
+    return out

@@ -1,0 +1,135 @@
+"""The prepared-data cache: memory-mappable arrays keyed by the content of their sources.
+
+A prepared folder `<cache>/prepared/<key>/` holds `.npy` arrays (opened with mmap_mode='r'), a
+`meta.json` and a `done` marker. Its key is a hash of the sources' bytes (sha256 of every file,
+never its path or mtime: a copied or moved dataset hits the same entry) plus the preparation
+settings. It is built in a hidden temporary folder and renamed into place only when complete,
+so an interrupted preparation leaves nothing that could be read as a cache entry.
+
+Hashing every byte of a large dataset on every run would cost seconds, so a memo file remembers
+each file's sha256 together with its (size, mtime, inode) stamp; a file is re-hashed only when
+its stamp changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from bench.paths import cache_root
+from bench.specs import short_hash
+
+HASH_MEMO = "file-sha256.json"
+DONE = "done"
+
+
+def prepared_root() -> Path:
+    return cache_root() / "prepared"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digests(paths: Iterable[Path]) -> list[str]:
+    """sha256 of each file's bytes, re-hashed only when its (size, mtime, inode) changed."""
+    memo_path = prepared_root() / HASH_MEMO
+    memo = _read_memo(memo_path)
+    changed = False
+    digests = []
+    for path in paths:
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        entry = memo.get(key)
+        if entry is None or entry[0] != stamp:
+            entry = memo[key] = [stamp, file_sha256(Path(key))]
+            changed = True
+        digests.append(entry[1])
+    if changed:
+        _write_json_atomic(memo_path, memo)
+    return digests
+
+
+def content_digest(files: Iterable[tuple[str, Path]]) -> str:
+    """sha256 over (name, sha256 of the bytes) of each (name, path); the name is the sample id,
+    so the digest does not depend on where the files are."""
+    files = list(files)
+    total = hashlib.sha256()
+    for (name, _), digest in zip(files, file_digests(path for _, path in files)):
+        total.update(f"{name}\0{digest}\n".encode())
+    return total.hexdigest()
+
+
+def prepared_key(kind: str, digest: str, settings: dict) -> str:
+    return f"{kind}-{short_hash({'digest': digest, 'settings': settings}, 20)}"
+
+
+def build_once(key: str, fill: Callable[[Path], None]) -> Path:
+    """The folder prepared_root()/key, made by `fill(tmp)` on first use, then renamed into place.
+
+    If fill raises (or the process dies), the temporary folder is removed (or stays hidden as
+    `.<key>.*.partial`, never read) and no entry exists."""
+    target = prepared_root() / key
+    if (target / DONE).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".partial", dir=target.parent))
+    try:
+        fill(tmp)
+        (tmp / DONE).write_text("")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache may be shared
+        if target.exists() and not (target / DONE).exists():
+            shutil.rmtree(target, ignore_errors=True)  # left behind by hand, never by us
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / DONE).exists():  # not another process finishing first
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def save_arrays(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(array))
+    (folder / "meta.json").write_text(json.dumps(meta, sort_keys=True))
+
+
+def load_arrays(folder: Path, names: Iterable[str], mmap: Iterable[str] = ("keypoint",)) -> dict:
+    """The arrays of a prepared folder (big ones memory-mapped read-only) and its meta."""
+    mmap = set(mmap)
+    out = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name in mmap else None)
+           for name in names}
+    out["meta"] = json.loads((folder / "meta.json").read_text())
+    return out
+
+
+def _read_memo(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json_atomic(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
