@@ -10,7 +10,8 @@ pytest.importorskip("mmaction")
 torch = pytest.importorskip("torch")
 
 from bench.methods import METHODS  # noqa: E402
-from bench.methods.mmaction_gcn import STGCN, apply_profile, load_config  # noqa: E402
+from bench.methods.gcn_zoo import STGCN  # noqa: E402
+from bench.methods.mmaction_gcn import apply_profile, load_config  # noqa: E402
 from bench.methods.mmaction_setup import import_mmaction, trusted_checkpoints  # noqa: E402
 from bench.paths import content_dir  # noqa: E402
 
@@ -133,11 +134,109 @@ def test_stgcn_smoke_trains_predicts_and_writes_a_pyskl_pickle(tmp_path):
     np.testing.assert_array_equal(rerun.predict(data.test, data).scores, pred.scores)
 
 
-def test_stgcn_rejects_layouts_without_an_mmaction_graph(tmp_path):
+# NTU-25 joint of each Kinect v1 (kinect20) joint: same body points, Kinect SDK v1 order.
+NTU_TO_KINECT20 = [0, 1, 20, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+# NTU-25 joint nearest each COCO-17 keypoint (face points all at the head).
+NTU_TO_COCO17 = [3, 3, 3, 3, 3, 4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18]
+
+
+def relayout(data, layout: str):
+    """The toy bundle in another layout: kinect20 (3D), or coco17 as 2D (x, y, score)."""
+    joints = NTU_TO_KINECT20 if layout == "kinect20" else NTU_TO_COCO17
+    for name in ("train", "val", "test"):
+        subset = getattr(data, name)
+        kp = subset.keypoint[:, :, :, joints].copy()
+        if layout == "coco17":  # image pixels, y down, score 1 where the joint is present
+            present = (kp != 0).any(-1)
+            kp = np.stack([kp[..., 0] * 300 + 960, 540 - kp[..., 1] * 300, present], -1)
+            kp[~present] = 0
+        subset.keypoint = kp.astype(np.float32)
+    data.layout = layout
+    return data
+
+
+@pytest.mark.parametrize("name,layout", [("stgcn", "kinect20"), ("stgcn", "coco17"),
+                                         ("posec3d", "kinect20")])
+def test_other_layouts_train_and_predict(tmp_path, name, layout):
+    data = relayout(toy_bundle(classes=3, train=2, val=1, test=2), layout)
+    cls = METHODS.get(name)
+    method = cls({**cls.default_config("smoke"), "epochs": 1}, profile="smoke", seed=0,
+                 workdir=tmp_path / "work", cache_dir=tmp_path / "cache")
+    method.workdir.mkdir()
+    cfg = method.build_config(import_mmaction(), data, tmp_path / "ann.pkl")
+    if name == "stgcn":  # our graph dict, our transforms where MMAction2 has none
+        graph = cfg.model.backbone.graph_cfg.layout
+        assert graph["num_node"] == (20 if layout == "kinect20" else 17)
+        types = [step["type"] for step in cfg.train_dataloader.dataset.dataset.pipeline]
+        assert "LayoutGenSkeFeat" in types and "GenSkeFeat" not in types
+        assert ("LayoutPreNormalize3D" if layout == "kinect20" else "PreNormalize2D") in types
+    else:
+        assert cfg.model.backbone.in_channels == 20  # one heatmap per joint
+    method.fit(data)
+    pred = method.predict(data.test, data)
+    assert pred.scores.shape == (len(data.test), 3) and np.isfinite(pred.scores).all()
+
+
+def test_layout_and_stream_errors_are_one_line(tmp_path):
+    from bench.errors import BenchError
+
     data = toy_bundle(classes=2, train=1, val=0, test=1)
-    data.layout = "kinect20"
+    data.layout = "kinect20"  # but 25 joints in the arrays
     method = STGCN(STGCN.default_config("smoke"), profile="smoke", seed=0, workdir=tmp_path,
                    cache_dir=tmp_path)
-    from bench.errors import BenchError
-    with pytest.raises(BenchError, match="kinect20"):
+    with pytest.raises(BenchError, match=r"train keypoints have shape .*25, 3\); expected "
+                                         r"\(N, M, T, 20, 3\) for layout kinect20"):
         method.fit(data)
+    data.layout = "ntu25"
+    bad = STGCN({**STGCN.default_config("smoke"), "stream": "bones"}, profile="smoke", seed=0,
+                workdir=tmp_path, cache_dir=tmp_path)
+    with pytest.raises(BenchError, match="stream='bones'; expected one of joint, bone, "
+                                         "joint-motion, bone-motion"):
+        bad.fit(data)
+
+
+@pytest.mark.parametrize("stream,feats", [("joint", "j"), ("bone", "b"),
+                                          ("joint-motion", "jm"), ("bone-motion", "bm")])
+def test_stream_field_selects_the_gcn_input(tmp_path, stream, feats):
+    data = toy_bundle(classes=2, train=1, val=1, test=1)
+    method = STGCN({**STGCN.default_config("smoke"), "stream": stream}, profile="smoke",
+                   seed=0, workdir=tmp_path, cache_dir=tmp_path)
+    cfg = method.build_config(import_mmaction(), data, tmp_path / "ann.pkl")
+    for loader in (cfg.train_dataloader.dataset.dataset, cfg.val_dataloader.dataset,
+                   cfg.test_dataloader.dataset):
+        steps = [step for step in loader.pipeline if step["type"] == "GenSkeFeat"]
+        assert [(s["dataset"], s["feats"]) for s in steps] == [("nturgb+d", [feats])]
+
+
+def test_cli_set_selects_the_stream_per_run():
+    from bench.cli import _with_overrides
+    from bench.errors import BenchError
+    from bench.specs import RunSpec
+
+    def spec(method):
+        return RunSpec("mini-xsub", method, METHODS.get(method).default_config("smoke"), 0,
+                       "0" * 64, "smoke", "synthetic:x")
+
+    planned = [spec("stgcn"), spec("knn"), spec("ctrgcn-fusion")]
+    changed = _with_overrides(planned, ["stream=bone", "gcn_config.epochs=3"])
+    assert changed[0].config["stream"] == "bone" and changed[0].run_id != planned[0].run_id
+    assert changed[1] is planned[1]  # knn has no stream: untouched
+    assert changed[2].config["gcn_config"]["epochs"] == 3
+    assert "stream" not in changed[2].config  # a fusion picks its streams itself
+    with pytest.raises(BenchError, match=r"--set strem: none of the planned methods "
+                                         r"\(ctrgcn-fusion, knn, stgcn\) has a config field"):
+        _with_overrides(planned, ["strem=bone"])
+    with pytest.raises(BenchError, match="expected KEY=VALUE"):
+        _with_overrides(planned, ["stream"])
+
+
+def test_cpu_profile_repeats_small_training_sets(tmp_path):
+    data = toy_bundle(classes=5, train=20, val=1, test=1)  # 100 training clips
+    method = STGCN(STGCN.default_config("cpu"), profile="cpu", seed=0, workdir=tmp_path,
+                   cache_dir=tmp_path)
+    cfg = method.build_config(import_mmaction(), data, tmp_path / "ann.pkl")
+    assert cfg.train_dataloader.dataset.times == 7  # 700 clips per epoch at least
+    smoke = STGCN(STGCN.default_config("smoke"), profile="smoke", seed=0, workdir=tmp_path,
+                  cache_dir=tmp_path)
+    assert smoke.build_config(import_mmaction(), data, tmp_path / "a.pkl") \
+        .train_dataloader.dataset.times == 1

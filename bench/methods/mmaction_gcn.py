@@ -1,4 +1,4 @@
-"""MMAction2 skeleton GCNs (ST-GCN, ...) trained with mmengine's Runner on bench's manifests.
+"""MMAction2 skeleton recognizers (GCNs, PoseC3D) trained by mmengine's Runner on our manifests.
 
 A run = a config file from `baselines/` (which inherits MMAction2's shipped recipe) + the method
 config dict (the values of the profile, which the adapter applies on top, so the dict stored in
@@ -23,28 +23,33 @@ from pathlib import Path
 import numpy as np
 
 from bench.data.bundle import DataBundle, SkeletonSet
+from bench.data.layouts import get_layout
 from bench.errors import BenchError
 from bench.methods.base import Method
+from bench.methods.gcn_models.layouts import MMACTION_NAMES, is_2d, mmaction_graph
 from bench.specs import Predictions
 
-# bench layout -> MMAction2 graph layout (`Graph(layout=...)`, `GenSkeFeat(dataset=...)`).
-# kinect20 has no MMAction2 layout: it needs a custom graph dict (num_node, inward, center) and a
-# PreNormalize3D whose centre joint is not the last one (it assumes joint -1 when V != 25).
-GRAPH_LAYOUTS = {"ntu25": "nturgb+d"}
 SPLITS = ("train", "val", "test")
 STATE_FILE = "trained.json"
+# The GCN input streams, as MMAction2's GenSkeFeat names them (bone = joint - parent joint;
+# motion = difference between consecutive frames).
+STREAM_FEATS = {"joint": "j", "bone": "b", "joint-motion": "jm", "bone-motion": "bm"}
 
-# The method config (every key is applied to the baseline file by `apply_profile`):
+# The method config (applied to the baseline file by `apply_profile`; `stream` by `apply_data`):
 #   config           baseline file in baselines/ (inherits MMAction2's shipped recipe)
 #   model            merged into the config's `model` (backbone widths, head in_channels)
+#   stream           (GCNs) joint | bone | joint-motion | bone-motion
 #   epochs, repeat   train loop epochs (also the cosine T_max) and RepeatDataset times
+#   min_epoch_clips  a smaller training set is repeated up to this many clips per epoch
 #   clip_len, val_clips, test_clips   UniformSampleFrames; test scores average the clips' softmax
 #   batch_size, test_batch_size, num_workers
 #   lr, momentum, weight_decay, nesterov, auto_scale_lr (linear lr scaling to the real batch)
 #   val_interval, checkpoint ("best": best val top-1, else the last epoch), deterministic
+#   nproc            training processes: > 1 launches torchrun (gloo on CPU, nccl on GPUs);
+#                    a run that an executor started under torchrun trains on all its ranks
 _COMMON = {"repeat": 1, "val_clips": 1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": True,
            "auto_scale_lr": False, "val_interval": 1, "checkpoint": "best", "num_workers": 0,
-           "deterministic": False}
+           "deterministic": False, "nproc": 1}
 
 
 class MMActionGCN(Method):
@@ -64,18 +69,29 @@ class MMActionGCN(Method):
     def fit(self, data: DataBundle) -> None:
         from bench.methods.mmaction_setup import import_mmaction, trusted_checkpoints
 
-        graph_layout(data.layout, type(self).__name__)
+        self.check_data(data)
         mm = import_mmaction()
         ann_file = self._annotation_file(data)
         cfg = self.build_config(mm, data, ann_file)
-        with trusted_checkpoints(self.workdir):
-            runner = _run(mm, cfg, "train")
-        chosen = self._chosen_checkpoint(cfg.work_dir, has_val=len(data.val) > 0)
-        best = runner.message_hub.get_info("best_score")
+        from bench.methods import mmaction_dist
+
+        nproc = int(self.config.get("nproc", 1))
+        work_dir, root = cfg.work_dir, self.workdir
+        if nproc > 1:  # this process launches torchrun
+            best = mmaction_dist.train_with_torchrun(cfg, nproc, self.workdir)
+        elif mmaction_dist.in_torchrun():  # an executor launched this run under torchrun
+            work_dir, best, root = mmaction_dist.train_in_group(mm, cfg, self.workdir)
+        else:
+            with trusted_checkpoints(self.workdir):
+                runner = _run(mm, cfg, "train")
+            best = runner.message_hub.get_info("best_score")
+        chosen = self._chosen_checkpoint(work_dir, has_val=len(data.val) > 0)
         state = {"checkpoint": os.path.relpath(chosen, self.workdir), "ann_file": str(ann_file),
                  "selected_by": "val acc/top1" if chosen.name.startswith("best_") else "last",
                  "epoch": int(chosen.stem.rsplit("_", 1)[1]),
-                 "val_top1": None if best is None else float(best)}
+                 "val_top1": None if best is None else float(best),
+                 # torchrun rank > 0: rank 0 wrote the checkpoint, in the same run's folder
+                 "trusted_root": os.path.relpath(root, self.workdir)}
         (self.workdir / STATE_FILE).write_text(json.dumps(state, indent=1))
         self._state = state
 
@@ -93,7 +109,7 @@ class MMActionGCN(Method):
         for key in ("train_dataloader", "train_cfg", "optim_wrapper", "param_scheduler",
                     "val_dataloader", "val_cfg", "val_evaluator"):
             cfg[key] = None
-        with trusted_checkpoints(self.workdir):
+        with trusted_checkpoints(self.workdir / state.get("trusted_root", ".")):
             _run(mm, cfg, "test")
         with np.load(out_file) as dumped:
             by_id = {sid: i for i, sid in enumerate(dumped["sample_ids"].tolist())}
@@ -128,11 +144,11 @@ class MMActionGCN(Method):
 
     def build_config(self, mm, data: DataBundle, ann_file: Path):
         """The mmengine Config of this run: baseline file + profile values + data + seed."""
-        layout = graph_layout(data.layout, type(self).__name__)
+        self.check_data(data)
         cfg = load_config(mm, self.config_path())
         apply_profile(cfg, self.config)
-        apply_data(cfg, ann_file=ann_file, num_classes=data.num_classes, layout=layout,
-                   has_val=len(data.val) > 0)
+        self.apply_data(cfg, data, ann_file)
+        repeat_small_train_set(cfg, len(data.train), int(self.config.get("min_epoch_clips", 0)))
         cfg.work_dir = str(self.workdir / "mmaction")
         cfg.default_scope = "mmaction"
         cfg.randomness = dict(seed=int(self.seed), diff_rank_seed=False,
@@ -143,6 +159,20 @@ class MMActionGCN(Method):
             or cfg.env_cfg.mp_cfg.mp_start_method
         cfg.load_from, cfg.resume = None, False
         return cfg
+
+    def check_data(self, data: DataBundle) -> None:
+        """One-line errors for what this model cannot take (layout, stream)."""
+        who = type(self).__name__
+        check_layout(data, who)
+        stream = self.config.get("stream", "joint")
+        if stream not in STREAM_FEATS:
+            raise BenchError(f"{who}: config field stream={stream!r}; expected one of "
+                             f"{', '.join(STREAM_FEATS)}")
+
+    def apply_data(self, cfg, data: DataBundle, ann_file: Path) -> None:
+        """Point the config at bench's data: annotation pickle, classes, graph, stream."""
+        apply_data(cfg, ann_file=ann_file, num_classes=data.num_classes, layout=data.layout,
+                   stream=self.config.get("stream", "joint"), has_val=len(data.val) > 0)
 
     # --- annotations ------------------------------------------------------------------------
 
@@ -191,39 +221,17 @@ class MMActionGCN(Method):
         return state
 
 
-class STGCN(MMActionGCN):
-    """ST-GCN (Yan et al. 2018), joint stream, as MMAction2 1.2.0 trains it."""
-
-    PROFILES = {
-        "smoke": {**_COMMON, "config": "stgcn_smoke.py",
-                  "model": {"backbone": {"base_channels": 16, "num_stages": 4,
-                                         "inflate_stages": [3], "down_stages": [3]},
-                            "cls_head": {"in_channels": 32}},
-                  "epochs": 10, "clip_len": 32, "test_clips": 1, "batch_size": 8,
-                  "test_batch_size": 8, "lr": 0.025},
-        "cpu": {**_COMMON, "config": "stgcn_cpu.py",
-                "model": {"backbone": {"base_channels": 16, "num_stages": 6,
-                                       "inflate_stages": [3, 5], "down_stages": [3, 5]},
-                          "cls_head": {"in_channels": 64}},
-                "epochs": 16, "clip_len": 48, "test_clips": 2, "batch_size": 16,
-                "test_batch_size": 16, "lr": 0.05},
-        # MMAction2's recipe: STGCN defaults (10 stages, 64/128/256 channels), 16 epochs x
-        # RepeatDataset(5), u100, 10 test clips, lr 0.1 per 128 samples (scaled to the real batch).
-        "paper": {**_COMMON, "config": "stgcn_paper.py", "model": {},
-                  "epochs": 16, "repeat": 5, "clip_len": 100, "test_clips": 10,
-                  "batch_size": 16, "test_batch_size": 1, "lr": 0.1, "auto_scale_lr": True,
-                  "num_workers": 2},
-    }
+def check_layout(data: DataBundle, who: str) -> None:
+    """The bundle's arrays have the joint count of its declared layout."""
+    layout = get_layout(data.layout)  # unknown layouts: BenchError naming the known ones
+    for name in SPLITS:
+        shape = getattr(data, name).keypoint.shape
+        if len(getattr(data, name)) and (len(shape) != 5 or shape[3] != layout.num_joints):
+            raise BenchError(f"{who}: {name} keypoints have shape {shape}; expected "
+                             f"(N, M, T, {layout.num_joints}, 3) for layout {layout.name}")
 
 
 # --- config editing (pure functions on an mmengine Config) --------------------------------------
-
-def graph_layout(layout: str, who: str) -> str:
-    if layout not in GRAPH_LAYOUTS:
-        raise BenchError(f"{who}: skeleton layout {layout!r} is not supported yet "
-                         f"(MMAction2 graphs for: {sorted(GRAPH_LAYOUTS)})")
-    return GRAPH_LAYOUTS[layout]
-
 
 def load_config(mm, path: Path):
     """mmengine's Config of a baseline file (its `mmaction::` base resolved in the wheel)."""
@@ -242,7 +250,9 @@ def apply_profile(cfg, conf: dict) -> None:
             scheduler.T_max = epochs
     optimizer = cfg.optim_wrapper.optimizer
     optimizer.lr, optimizer.momentum = conf["lr"], conf["momentum"]
-    optimizer.weight_decay, optimizer.nesterov = conf["weight_decay"], conf["nesterov"]
+    optimizer.weight_decay = conf["weight_decay"]
+    if conf["nesterov"] or "nesterov" in optimizer:  # absent means False (PoseC3D's recipe)
+        optimizer.nesterov = conf["nesterov"]
     cfg.auto_scale_lr.enable = bool(conf["auto_scale_lr"])
     for loader, batch in (("train_dataloader", conf["batch_size"]),
                           ("val_dataloader", conf["batch_size"]),
@@ -265,16 +275,20 @@ def apply_profile(cfg, conf: dict) -> None:
     cfg.default_hooks.checkpoint.update(max_keep_ckpts=1, save_last=True)
 
 
-def apply_data(cfg, *, ann_file: Path, num_classes: int, layout: str, has_val: bool) -> None:
-    """Point the config at bench's annotation pickle, splits, classes and graph layout."""
+def apply_data(cfg, *, ann_file: Path, num_classes: int, layout: str, stream: str = "joint",
+               has_val: bool) -> None:
+    """Point a GCN config at bench's annotation pickle, splits, classes, graph layout, stream."""
     cfg.model.cls_head.num_classes = num_classes
-    cfg.model.backbone.graph_cfg.layout = layout
-    for name, dataset in (("train", _inner(cfg.train_dataloader)),
-                          ("val", cfg.val_dataloader.dataset),
-                          ("test", cfg.test_dataloader.dataset)):
+    cfg.model.backbone.graph_cfg.layout = mmaction_graph(layout)
+    point_at_annotations(cfg, ann_file, has_val)
+    for dataset in _datasets(cfg).values():
+        dataset.pipeline = gcn_pipeline(dataset.pipeline, layout, stream)
+
+
+def point_at_annotations(cfg, ann_file: Path, has_val: bool) -> None:
+    """Datasets read bench's pickle (splits train/val/test); the test pipeline packs frame_dir."""
+    for name, dataset in _datasets(cfg).items():
         dataset.ann_file, dataset.split = str(ann_file), name
-        for step in _steps(dataset.pipeline, "GenSkeFeat"):
-            step.dataset = layout
     cfg.ann_file = str(ann_file)
     for step in _steps(cfg.test_dataloader.dataset.pipeline, "PackActionInputs"):
         # the score dump identifies samples by frame_dir (= bench sample id)
@@ -284,6 +298,44 @@ def apply_data(cfg, *, ann_file: Path, num_classes: int, layout: str, has_val: b
     else:
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
         cfg.default_hooks.checkpoint.save_best = None
+
+
+def gcn_pipeline(pipeline, layout: str, stream: str) -> list:
+    """The recipe's pipeline for `layout` and `stream`. NTU layouts keep MMAction2's transforms
+    (only GenSkeFeat's feats change); other layouts get bench's layout-aware equivalents."""
+    feats = [STREAM_FEATS[stream]]
+    two_d = is_2d(get_layout(layout))
+    out = []
+    for step in pipeline:
+        step = copy.deepcopy(step)
+        if step.get("type") == "GenSkeFeat":
+            if layout in MMACTION_NAMES:
+                step.update(dataset=MMACTION_NAMES[layout], feats=feats)
+            else:
+                step = dict(type="LayoutGenSkeFeat", layout=layout, feats=feats)
+        elif step.get("type") == "PreNormalize3D" and layout not in MMACTION_NAMES:
+            # 2D poses: MMAction2's 2D recipes centre on the image (img_shape, else 1080p)
+            step = dict(type="PreNormalize2D") if two_d else \
+                dict(type="LayoutPreNormalize3D", layout=layout)
+        out.append(step)
+    return out
+
+
+def _datasets(cfg) -> dict:
+    """{split: dataset} of the config's loaders that are set (train unwrapped from Repeat)."""
+    loaders = zip(SPLITS, ("train_dataloader", "val_dataloader", "test_dataloader"))
+    return {name: _inner(cfg[key]) for name, key in loaders if cfg.get(key)}
+
+
+def repeat_small_train_set(cfg, train_clips: int, min_epoch_clips: int) -> None:
+    """Repeat a small training set so that an epoch holds at least `min_epoch_clips` clips:
+    a fixed number of epochs then means enough optimiser steps on a dataset of a few hundred
+    clips (UTD-MHAD, MSR Action3D) without lengthening runs on larger ones."""
+    train = cfg.train_dataloader
+    if min_epoch_clips <= 0 or train_clips <= 0 or train.dataset.get("type") != "RepeatDataset":
+        return
+    times = -(-min_epoch_clips // train_clips)  # ceil
+    train.dataset.times = max(int(train.dataset.times), times)
 
 
 def _merge(target, overrides: dict) -> None:

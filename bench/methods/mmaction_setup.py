@@ -42,7 +42,7 @@ class MMAction:
     version: str
     Config: Any  # mmengine.config.Config
     Runner: Any  # mmengine.runner.Runner
-    MODELS: Any  # mmaction.registry.MODELS (new backbones register here)
+    MODELS: Any  # mmaction.registry.MODELS (bench's CTR-GCN and MS-G3D are registered here)
     METRICS: Any
     TRANSFORMS: Any
     configs_dir: Path  # the configs shipped inside the wheel (mmaction/.mim/configs)
@@ -75,6 +75,9 @@ def import_mmaction() -> MMAction:
         register_all_modules(init_default_scope=False)
     if METRICS.get(SCORE_METRIC) is None:
         METRICS.register_module(name=SCORE_METRIC, module=_score_dump_class())
+    from bench.methods.gcn_models import register_bench_modules
+
+    register_bench_modules(MODELS, TRANSFORMS)  # CTR-GCN, MS-G3D, layout-aware transforms
     return MMAction(mmaction.__version__, Config, Runner, MODELS, METRICS, TRANSFORMS,
                     package_dir / ".mim" / "configs")
 

@@ -1,0 +1,115 @@
+"""Data transforms for skeleton layouts MMAction2 does not know by name, and for PoseC3D on
+bench's (M, T, V, 3) arrays. Registered into MMAction2's TRANSFORMS by `register_bench_modules`;
+this module imports mmaction, so only that function imports it. Module-level classes, so data
+loader workers can pickle them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from mmaction.datasets.transforms.pose_transforms import (GenSkeFeat, JointToBone, KeyMapper,
+                                                          MergeSkeFeat, PreNormalize3D, ToMotion)
+from mmcv.transforms import BaseTransform, Compose
+
+from bench.data.layouts import get_layout
+from bench.methods.gcn_models.layouts import NORMALISE_JOINTS, bone_pairs, is_2d
+
+
+class LayoutJointToBone(JointToBone):
+    """JointToBone with the bone pairs of a bench layout."""
+
+    def __init__(self, layout: str, target: str = "keypoint"):
+        spec = get_layout(layout)
+        # the 'coco' name makes the parent keep channel 2 as a score for 2D layouts
+        self.dataset = "coco" if is_2d(spec) else "nturgb+d"
+        self.target, self.layout, self.pairs = target, layout, bone_pairs(spec)
+
+
+class LayoutGenSkeFeat(GenSkeFeat):
+    """GenSkeFeat (joint / bone / motion streams, MMAction2's conventions) for any layout."""
+
+    def __init__(self, layout: str, feats=("j",), axis: int = -1):
+        spec = get_layout(layout)
+        self.dataset, self.layout = ("coco" if is_2d(spec) else "nturgb+d"), layout
+        self.feats, self.axis = list(feats), axis
+        ops = []
+        if "b" in feats or "bm" in feats:
+            ops.append(LayoutJointToBone(layout, target="b"))
+        ops.append(KeyMapper(remapping={"keypoint": "j"}))
+        if "jm" in feats:
+            ops.append(ToMotion(dataset=self.dataset, source="j", target="jm"))
+        if "bm" in feats:
+            ops.append(ToMotion(dataset=self.dataset, source="b", target="bm"))
+        ops.append(MergeSkeFeat(feat_list=self.feats, axis=axis))
+        self.ops = Compose(ops)
+
+
+class LayoutPreNormalize3D(PreNormalize3D):
+    """PreNormalize3D with the layout's origin joint (MMAction2 takes joint 1 only for 25
+    joints and the last joint otherwise). Same steps as MMAction2's: drop empty frames, put
+    the longer-present body first, centre on the first frame's origin joint, rotate the
+    spine onto z and the shoulders onto x (its rotation helpers)."""
+
+    def __init__(self, layout: str, **kwargs):
+        joints = NORMALISE_JOINTS[layout]
+        super().__init__(zaxis=joints["zaxis"], xaxis=joints["xaxis"], **kwargs)
+        self.center, self.layout = joints["center"], layout
+
+    def transform(self, results: dict) -> dict:
+        skeleton = results["keypoint"]
+        if skeleton.sum() == 0:
+            return results
+        present = [~np.all(np.isclose(body, 0), axis=(1, 2)) for body in skeleton]
+        main = max(range(len(skeleton)), key=lambda m: (present[m].sum(), -m))
+        order = [main] + [m for m in range(len(skeleton)) if m != main]
+        skeleton = skeleton[order][:, present[main]]
+        centre = skeleton[0, 0, self.center].copy()
+        if self.align_center:
+            skeleton = (skeleton - centre) * (skeleton != 0).any(-1, keepdims=True)
+        for enabled, (a, b), target in ((self.align_spine, self.zaxis, [0, 0, 1]),
+                                        (self.align_shoulder, self.xaxis, [1, 0, 0])):
+            if enabled:
+                vector = skeleton[0, 0, b] - skeleton[0, 0, a]
+                if target[0] == 1:  # the shoulders go from right (a) to left (b)
+                    vector = -vector
+                matrix = self.rotation_matrix(np.cross(vector, target),
+                                              self.angle_between(vector, target))
+                skeleton = np.einsum("abcd,kd->abck", skeleton, matrix)
+        results["keypoint"] = skeleton
+        results["total_frames"] = skeleton.shape[1]
+        results["body_center"] = centre
+        return results
+
+
+class SkeletonToPose2D(BaseTransform):
+    """bench keypoints (M, T, V, 3) -> MMAction2's 2D pose: keypoint (M, T, V, 2) in pixels,
+    keypoint_score (M, T, V), img_shape. 3D layouts drop depth and look at the body from the
+    front (image y points down, so y is negated), `pixels_per_unit` pixels per unit of the
+    data (metres for Kinect); 2D layouts take x, y and the score channel as they are. Absent
+    joints (all zero) get score 0."""
+
+    def __init__(self, layout: str, pixels_per_unit: float = 200.0, margin: float = 10.0):
+        self.layout, self.pixels, self.margin = layout, pixels_per_unit, margin
+        self.two_d = is_2d(get_layout(layout))
+
+    def transform(self, results: dict) -> dict:
+        kp = np.asarray(results["keypoint"], dtype=np.float32)
+        present = (kp != 0).any(-1)
+        if self.two_d:
+            xy, score = kp[..., :2].copy(), kp[..., 2] * present
+        else:
+            xy = np.stack([kp[..., 0], -kp[..., 1]], -1) * self.pixels
+            score = present.astype(np.float32)
+            if present.any():
+                xy -= xy[present].min(0) - self.margin
+            xy[~present] = 0
+        extent = xy[present].max(0) + self.margin if present.any() else np.full(2, 64.0)
+        results["keypoint"] = xy.astype(np.float32)
+        results["keypoint_score"] = score.astype(np.float32)
+        results["img_shape"] = results["original_shape"] = (int(np.ceil(extent[1])),
+                                                            int(np.ceil(extent[0])))
+        return results
+
+
+def transform_classes() -> dict:
+    return {cls.__name__: cls for cls in (LayoutJointToBone, LayoutGenSkeFeat,
+                                          LayoutPreNormalize3D, SkeletonToPose2D)}
