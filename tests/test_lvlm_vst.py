@@ -102,6 +102,25 @@ def test_normalisation_undoes_camera_angle():
     assert 1.0 < y[0, 0, 3, 1] - y[0, 0, 14, 1] < 4.0
 
 
+def test_augmented_windows_keep_originals_and_perturb_copies(bundle):
+    from bench.methods.lvlm_var.features import split_windows
+
+    kw = dict(window=16, stride=7.5, pose_frames=4, context="neighbours")
+    train = bundle.train
+    plain = split_windows(train.keypoint, train.num_frames, NTU25, **kw)
+    aug = split_windows(train.keypoint, train.num_frames, NTU25, **kw,
+                        augment={"copies": 2, "noise": 0.1, "tilt": 0.3, "seed": 0})
+    n, w = len(train), len(plain.features)
+    assert len(aug.offsets) == 3 * n + 1 and len(aug.features) == 3 * w  # frames are unchanged
+    np.testing.assert_array_equal(aug.features[:w], plain.features)  # copy 0: the clips as given
+    assert np.abs(aug.features[w:2 * w] - plain.features).mean() > 0.05
+    assert not np.allclose(aug.features[w:2 * w], aug.features[2 * w:])
+    assert set(aug.clip_index[w:2 * w]) == set(range(n, 2 * n))  # copy c of clip i: c * n + i
+    again = split_windows(train.keypoint, train.num_frames, NTU25, **kw,
+                          augment={"copies": 2, "noise": 0.1, "tilt": 0.3, "seed": 0})
+    np.testing.assert_array_equal(again.features, aug.features)  # seeded
+
+
 def test_vst_codebook_is_used_and_tokens_carry_class(bundle, tmp_path):
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
@@ -133,7 +152,9 @@ def test_kmeans_init_sees_train_windows_only(bundle, monkeypatch, tmp_path):
     monkeypatch.setattr(vst_mod, "kmeans", lambda x, *a: seen.append(len(x)) or real(x, *a))
     m = _method(tmp_path)
     fit_or_load_vst(m, bundle)
-    assert seen == [len(m._windows(bundle.train, bundle).features)]
+    plain = len(m._windows(bundle.train, bundle).features)
+    copies = 1 + int(m.config["vst.aug_copies"])  # the train clips and their perturbed copies
+    assert seen == [copies * plain] == [len(m._windows(bundle.train, bundle, True).features)]
 
 
 def test_codebook_and_descriptions_ignore_the_test_split(tmp_path):

@@ -17,6 +17,9 @@ _BASE = {
     "vst.pose_frames": 4,  # poses sampled inside each window for the features
     "vst.context": "neighbours",  # none | neighbours | clip: temporal context in window features
     "vst.max_tokens": 24,  # tokens per clip after merging (uniformly subsampled beyond)
+    "vst.aug_copies": 3,  # perturbed copies of each train clip for the encoder (0: none)
+    "vst.aug_noise": 0.15,  # joint noise of the copies, in spine lengths
+    "vst.aug_tilt": 0.3,  # body lean of the copies, up to this many radians
     "vst.codebook": 128,  # K
     "vst.dim": 64,  # code vector size
     "vst.hidden": 256,  # encoder hidden width
@@ -79,6 +82,7 @@ _BASE = {
 _PROFILE = {
     "smoke": {
         "vst.codebook": 32, "vst.dim": 32, "vst.hidden": 128, "vst.epochs": 40, "vst.vq_epochs": 10,
+        "vst.aug_copies": 1,
         "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
                          r"|mlp\.(gate_proj|up_proj|down_proj))"),
         "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 10.0,
@@ -129,6 +133,9 @@ def check_config(config: dict) -> dict:
                 "lvlm.batch_size", "vst.pose_frames"):
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
+    for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt"):
+        if float(config[key]) < 0:
+            raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")
     if float(config["vst.token_rate"]) <= 0:
         raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, "
                          f"got {config['vst.token_rate']!r}")

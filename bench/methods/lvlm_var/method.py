@@ -39,12 +39,17 @@ class LvlmVar(Method):
         self._shared = None  # KV cache of the prompt part all samples share (after training)
 
     # ------------------------------------------------------------------ helpers
-    def _windows(self, split: SkeletonSet, data: DataBundle):
+    def _windows(self, split: SkeletonSet, data: DataBundle, augment: bool = False):
+        """Windows of a split; with `augment` (VST training only) plus perturbed copies."""
         cfg = self.config
+        aug = ({"copies": int(cfg["vst.aug_copies"]), "noise": float(cfg["vst.aug_noise"]),
+                "tilt": float(cfg["vst.aug_tilt"]), "seed": self.seed}
+               if augment and int(cfg["vst.aug_copies"]) > 0 else None)
         return split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
                              window=int(cfg["vst.window"]),
                              stride=data.fps / float(cfg["vst.token_rate"]),
-                             pose_frames=int(cfg["vst.pose_frames"]), context=cfg["vst.context"])
+                             pose_frames=int(cfg["vst.pose_frames"]), context=cfg["vst.context"],
+                             augment=aug)
 
     def tokenize(self, split: SkeletonSet, data: DataBundle) -> tuple[list[list[int]], dict]:
         """Semantic tokens of each clip, and code statistics of the split's windows."""

@@ -23,7 +23,7 @@ from bench.specs import short_hash
 from bench.store import file_lock
 
 log = logging.getLogger("bench")
-STAGE_VERSION = 2  # bump when features, training or descriptions change
+STAGE_VERSION = 3  # bump when features, training or descriptions change
 
 
 def train_fingerprint(data: DataBundle) -> str:
@@ -59,8 +59,11 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path) -> tuple[VstMode
         log.info("VST cache hit: %s", target)
         return load_vst(target / "vst.pt", decay=float(cfg["vst.ema_decay"])), True
     log.info("VST cache miss: training into %s", target)
-    windows = method._windows(data.train, data)
-    model = train_vst(windows, data.train.labels, data.num_classes, section(cfg, "vst"), method.seed)
+    train_windows = method._windows(data.train, data, augment=True)
+    copies = (len(train_windows.offsets) - 1) // len(data.train)  # originals + perturbed copies
+    model = train_vst(train_windows, np.tile(data.train.labels, copies), data.num_classes,
+                      section(cfg, "vst"), method.seed)
+    windows = method._windows(data.train, data)  # descriptions come from the real clips only
     codes = model.window_codes(windows)
     model.descriptions = describe_codes(windows.kinematics, codes, model.code_vectors.numpy(),
                                         float(cfg["sem.still_threshold"]))
