@@ -11,13 +11,30 @@ from bench.errors import BenchError
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="folder of raw NTU .skeleton files (or $BENCH_DATA_ROOT)")
-    p.add_argument("--data", help="'synthetic': a generated dataset in the NTU raw format")
+    p.add_argument("--data", help="'synthetic' (a generated dataset in the NTU raw format) or an "
+                   "MMAction2/PYSKL annotation pickle FILE.pkl (needs --layout)")
+    p.add_argument("--layout", help="with --data FILE.pkl: ntu25 | kinect20 | coco17")
+    p.add_argument("--split", help="with --data FILE.pkl: e.g. xsub (train on xsub_train, test "
+                   "on xsub_val)")
     p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     p.add_argument("--out", default="bench-out", help="output folder (default: ./bench-out)")
-    p.add_argument("--executor", default=os.environ.get("BENCH_EXECUTOR", "local"))
-    p.add_argument("--workers", type=int, default=1, help="runs in parallel (local executor)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    p.add_argument("--executor", default=os.environ.get("BENCH_EXECUTOR", "local"),
+                   help="local | ray | slurm (or $BENCH_EXECUTOR; default: local)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="runs in parallel (local processes, Ray CPUs, Slurm array parallelism)")
+    p.add_argument("--cpus-per-run", type=int, help="CPUs each run asks for (default: 1)")
+    p.add_argument("--gpus-per-run", type=int,
+                   help="GPUs each run asks for (default: 1 where the executor has GPUs, else 0)")
+    p.add_argument("--procs-per-run", type=int,
+                   help="processes per run, launched with torchrun (default: one per GPU)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="rerun the runs that failed before (finished ones are never rerun)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (run ids, swept values, done/failed/pending) and exit")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a method config field in every planned run that has it, e.g. "
+                   "--set stream=bone (repeatable; VALUE is read as JSON, else as text)")
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -27,41 +44,78 @@ def _ints(text: str, what: str) -> list[int]:
         raise BenchError(f"{what} {text!r}: expected comma-separated integers") from None
 
 
-def _source(args, suite):
-    """Validate the data arguments, then locate (or generate) the data: the slow step, so last."""
-    from bench.datasets import default_data_arg, resolve_source
+def _source(args, suite_name, default_suite=None):
+    """Validate the data arguments, then locate (or generate) the data: the slow step, so last.
+    Returns (suite, data_arg, source); with --data FILE.pkl the suite is made from the file."""
+    from bench.datasets import PICKLE, default_data_arg, resolve_source, suite_for
 
-    data_arg = default_data_arg(args.data_root, args.data)
-    return data_arg, resolve_source(suite, data_arg)
+    data_arg = default_data_arg(args.data_root, args.data, args.layout, args.split)
+    if not suite_name and not data_arg.startswith(PICKLE):
+        suite_name = default_suite
+    suite, data_arg = suite_for(suite_name, data_arg)
+    return suite, data_arg, resolve_source(suite, data_arg)
 
 
-def _execute(args, specs, data_arg):
-    from bench.driver import execute_plan, say
+def _execute(args, specs, data_arg, axes=()):
+    from bench.driver import execute_plan, plan_lines, say
     from bench.executors import EXECUTORS
     from bench.store import Store
 
     EXECUTORS.get(args.executor)  # unknown names fail before any work
     store = Store(Path(args.out))
     if args.dry_run:
-        for s in specs:
-            state = "done" if store.is_done(s.run_id) else "pending"
-            print(f"{s.run_id}\t{s.method}\tseed={s.seed}\t{s.profile}\t{state}")
+        print("\n".join(plan_lines(specs, store, axes)))
         return store, None
     say(f"manifest {specs[0].manifest_sha256[:12]}; {len(specs)} runs -> {store.runs}")
-    return store, execute_plan(specs, store, data_arg, workers=args.workers)
+    resources = {"cpus": args.cpus_per_run, "gpus": args.gpus_per_run,
+                 "procs": args.procs_per_run}
+    return store, execute_plan(specs, store, data_arg, workers=args.workers,
+                               retry_failed=args.retry_failed, executor=args.executor,
+                               resources=resources,
+                               executor_options={"log_dir": str(Path(args.out) / "executor-logs")})
+
+
+def _with_overrides(specs, pairs: list[str]):
+    """`--set KEY=VALUE`: the planned runs with that config field set wherever the method's
+    config has it (a dotted KEY reaches into nested fields); an error if no run has it."""
+    import dataclasses
+    import json
+
+    from bench.ablations import set_config_value
+
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set stream=bone")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        changed = []
+        for spec in specs:
+            try:
+                config = set_config_value(spec.config, key, value)
+            except BenchError:
+                config = None
+            changed.append(spec if config is None else dataclasses.replace(spec, config=config))
+        if all(a is b for a, b in zip(changed, specs)):
+            methods = sorted({spec.method for spec in specs})
+            raise BenchError(f"--set {key}: none of the planned methods ({', '.join(methods)}) "
+                             f"has a config field {key!r}")
+        specs = changed
+    return specs
 
 
 def cmd_run(args) -> int:
     from bench.methods import METHODS
     from bench.plan import plan_suite
-    from bench.suites import SUITES
 
-    suite = SUITES.get(args.suite)
+    for m in (args.methods.split(",") if args.methods else []):
+        METHODS.get(m)  # unknown names fail before any data is read
+    suite, data_arg, source = _source(args, args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
-    for m in methods:
-        METHODS.get(m)
-    data_arg, source = _source(args, suite)
-    specs = plan_suite(source, methods, args.profile, _ints(args.seeds, "--seeds"))
+    specs = _with_overrides(plan_suite(source, methods, args.profile,
+                                       _ints(args.seeds, "--seeds")), args.set)
     store, results = _execute(args, specs, data_arg)
     if results is not None:
         print(_suite_report(store, suite, results, source.synthetic))
@@ -69,39 +123,27 @@ def cmd_run(args) -> int:
 
 
 def _suite_report(store, suite, results, synthetic):
-    from bench.data.ntu_classes import class_names
+    from bench.datasets import suite_class_names
     from bench.reporting.report import suite_report
 
-    names = class_names(suite.dataset)[:suite.num_actions]
+    names = suite_class_names(suite)
     return suite_report(store, suite, results, names, synthetic)
 
 
 def cmd_ablate(args) -> int:
-    from bench.ablations import load_ablations
-    from bench.plan import plan_ablation
+    from bench.ablations import resolve_sweep
+    from bench.plan import plan_sweep
     from bench.reporting.report import ablation_report
 
-    from bench.suites import SUITES
-
-    ablation = load_ablations().get(args.ablation)
-    suite = SUITES.get(args.suite or ablation.default_suite)
-    data_arg, source = _source(args, suite)
-    values = ([_parse_value(v) for v in args.values.split(",")] if args.values
-              else ablation.grid(args.profile))
-    specs = plan_ablation(source, ablation, values, args.profile, _ints(args.seeds, "--seeds"))
-    store, results = _execute(args, specs, data_arg)
+    ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
+    grids = ablation.grids(args.profile, args.values)
+    suite, data_arg, source = _source(args, args.suite, ablation.default_suite)
+    specs = _with_overrides(plan_sweep(source, ablation, grids, args.profile,
+                                       _ints(args.seeds, "--seeds")), args.set)
+    store, results = _execute(args, specs, data_arg, ablation.config_keys)
     if results is not None:
         print(ablation_report(store, ablation, suite, results, source.synthetic))
     return 0
-
-
-def _parse_value(text: str):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
 
 
 def cmd_report(args) -> int:
@@ -110,11 +152,11 @@ def cmd_report(args) -> int:
     store = Store(Path(args.out))
     results = store.results()
     if args.ablation:
-        from bench.ablations import load_ablations
+        from bench.ablations import resolve_sweep
         from bench.reporting.report import ablation_report
         from bench.suites import SUITES
 
-        ablation = load_ablations().get(args.ablation)
+        ablation = resolve_sweep(args.ablation)
         suite = SUITES.get(args.suite or ablation.default_suite)
         runs = [r for r in results if r["spec"]["suite"] == suite.name
                 and r["spec"]["method"] == ablation.method and r["spec"]["profile"] == args.profile]
@@ -141,7 +183,7 @@ def cmd_list(args) -> int:
     if args.what == "suites":
         for name in SUITES:
             s = SUITES.get(name)
-            print(f"{name:14s} {s.dataset}/{s.protocol}  methods: {','.join(s.methods)}  {s.description}")
+            print(f"{name:18s} {s.dataset}/{s.protocol}  methods: {','.join(s.methods)}  {s.description}")
     elif args.what == "methods":
         from bench.methods import METHODS
         print("\n".join(METHODS.names()))
@@ -152,8 +194,10 @@ def cmd_list(args) -> int:
             a = ablations.get(name)
             print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}")
     elif args.what == "metrics":
-        print("top1\ntop5\nmean_class_acc\nrouge_l\nvst_test_utilisation\nvst_test_perplexity\n"
-              "vst_test_flip_rate")
+        from bench.reporting.explanations import APPENDIX
+        for name, text in APPENDIX:  # the report appendix's definitions, one line each
+            print(f"{name:22s} {text.format(resamples=1000, seed=0)}")
+        print(f"{'Diagnostics':22s} vst_test_utilisation, vst_test_perplexity, vst_test_flip_rate")
     return 0
 
 
@@ -167,16 +211,35 @@ def cmd_data(args) -> int:
         source = resolve_source(SUITES.get(args.suite), "synthetic")
         print(source.root)
     elif args.action == "check":
-        from bench.data.ntu_loader import find_skeleton_files
-        files = find_skeleton_files(Path(args.path))
-        print(f"{len(files)} .skeleton files under {args.path}")
+        from bench.data.check import check_skeleton_dir, format_report
+        report = check_skeleton_dir(args.path, args.expected, args.dataset,
+                                    workers=os.cpu_count() or 1)
+        print(format_report(report))
+        return 0 if report.usable else 1
     elif args.action == "prepare":
-        suite = SUITES.get(args.suite)
-        source = resolve_source(suite, args.path)
+        suite, source = _data_path_source(args)
         bundle = load_bundle(source, workers=os.cpu_count() or 1)
         print(f"{suite.name}: train {len(bundle.train)}, val {len(bundle.val)}, "
               f"test {len(bundle.test)}; manifest {source.manifest.short}")
+        if args.to:
+            from bench.datasets import export_pickle
+            fmt, out = args.to
+            if fmt != "pkl":
+                raise BenchError(f"--to {fmt!r}: expected 'pkl' (bench data prepare DIR --to pkl "
+                                 f"OUT.pkl)")
+            print(export_pickle(source, out, workers=os.cpu_count() or 1))
     return 0
+
+
+def _data_path_source(args):
+    """`bench data prepare PATH`: PATH is a data root, 'synthetic', or FILE.pkl (with --layout)."""
+    from bench.datasets import PICKLE, default_data_arg, resolve_source, suite_for
+
+    is_data = args.path == "synthetic" or Path(args.path).is_file()
+    data_arg = default_data_arg(None if is_data else args.path, args.path if is_data else None,
+                                args.layout, args.split)
+    suite, data_arg = suite_for(None if data_arg.startswith(PICKLE) else args.suite, data_arg)
+    return suite, resolve_source(suite, data_arg)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,14 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Benchmark and ablation toolkit for interpretable, LLM-based action recognition."))
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a suite's methods and write its report")
-    p.add_argument("--suite", default="ntu60-xsub")
+    p.add_argument("--suite", help="default: ntu60-xsub (with --data FILE.pkl: made from the file)")
     p.add_argument("--methods", help="comma-separated method names (default: the suite's)")
     _add_run_options(p)
     p.set_defaults(fn=cmd_run)
-    p = sub.add_parser("ablate", help="sweep one knob (e.g. vst.codebook) and report it")
-    p.add_argument("ablation")
+    p = sub.add_parser("ablate", help="sweep one knob (e.g. vst.codebook) or a grid of several "
+                       "(vst.codebook,lora.rank) and report it")
+    p.add_argument("ablation", help="registered ablation(s), comma-separated, or an ad-hoc "
+                   "<method>.<config key> axis (needs --values)")
     p.add_argument("--suite")
-    p.add_argument("--values", help="comma-separated values (default: the profile's grid)")
+    p.add_argument("--values", help="comma-separated values, one ';'-separated group per axis "
+                   "(default: the profile's grid)")
     _add_run_options(p)
     p.set_defaults(fn=cmd_ablate)
     p = sub.add_parser("report", help="re-render a report from stored runs (no model is run)")
@@ -203,8 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_report)
     p = sub.add_parser("data", help="synthetic data, preparation and checks")
     p.add_argument("action", choices=["synth", "prepare", "check"])
-    p.add_argument("path", nargs="?", help="data root (prepare, check)")
+    p.add_argument("path", nargs="?", help="data root (prepare, check); for prepare also "
+                   "'synthetic' or FILE.pkl")
     p.add_argument("--suite", default="ntu60-xsub")
+    p.add_argument("--to", nargs=2, metavar=("FORMAT", "FILE"),
+                   help="prepare: also write the data as FORMAT (pkl: MMAction2/PYSKL pickle)")
+    p.add_argument("--layout", help="prepare FILE.pkl: ntu25 | kinect20 | coco17")
+    p.add_argument("--split", help="prepare FILE.pkl: e.g. xsub")
+    p.add_argument("--expected", metavar="FILE", help="check: the official available-samples "
+                   "list (e.g. ntu120_available_samples.txt) to find absent samples")
+    p.add_argument("--dataset", choices=["ntu60", "ntu120"],
+                   help="check: the dataset the folder holds (default: guessed from the names)")
     p.set_defaults(fn=cmd_data)
     p = sub.add_parser("list", help="list suites, methods, ablations or metrics")
     p.add_argument("what", choices=["suites", "methods", "ablations", "metrics"])

@@ -3,7 +3,8 @@ import pytest
 
 from bench.data.ntu_loader import find_skeleton_files, load_ntu_arrays
 from bench.data.ntu_skeleton import (
-    BODY_INFO_FIELDS, JOINT_FIELDS, parse_skeleton_bytes, parse_skeleton_file, to_keypoint)
+    BODY_INFO_FIELDS, JOINT_FIELDS, _parse_fast, parse_skeleton_bytes, parse_skeleton_file,
+    to_keypoint)
 from bench.errors import DataError
 
 SAMPLE = "S001C001P001R001A001"
@@ -180,3 +181,91 @@ def test_find_skeleton_files_errors(tmp_path):
         find_skeleton_files(tmp_path / "nope")
     with pytest.raises(DataError, match=r"holds no NTU \.skeleton files"):
         find_skeleton_files(tmp_path)
+
+
+# ---- the compiled fast path agrees with the exact path -----------------------------------------
+
+def assert_same_parse(a, b):
+    assert a.num_frames == b.num_frames
+    np.testing.assert_array_equal(a.bodies_per_frame, b.bodies_per_frame)
+    assert [x.body_id for x in a.bodies] == [x.body_id for x in b.bodies]
+    for x, y in zip(a.bodies, b.bodies):
+        np.testing.assert_array_equal(x.frames, y.frames)
+        assert x.joints.dtype == y.joints.dtype == np.float32
+        # bitwise: -0.0 and 0.0 must not be confused either
+        assert x.joints.tobytes() == y.joints.tobytes() and x.info.tobytes() == y.info.tobytes()
+
+
+def random_tokens(rng, count):
+    """Decimals of up to 15 significant digits, in the spellings NTU and other writers use."""
+    out = []
+    for _ in range(count):
+        digits = "".join(rng.choice(list("0123456789"), rng.integers(1, 16)))
+        point = rng.integers(1, len(digits) + 1)
+        token = digits[:point] + "." + digits[point:] if rng.random() < 0.8 else digits
+        if rng.random() < 0.3:
+            token += rng.choice(["e", "E"]) + rng.choice(["", "-", "+"]) + str(rng.integers(0, 8))
+        if rng.random() < 0.5:
+            token = "-" + token
+        out.append(token)
+    return out
+
+
+def test_fast_path_converts_like_float_exactly():
+    rng = np.random.default_rng(7)
+    lines, expected_info, expected_joints = ["40"], [], []
+    for frame in range(40):
+        lines += ["1", f"{10**16 + frame} " + " ".join(info := random_tokens(rng, 9)), "25"]
+        joints = [random_tokens(rng, 12) for _ in range(25)]
+        lines += [" ".join(row) for row in joints]
+        expected_info.append([float(10**16 + frame)] + [float(t) for t in info])
+        expected_joints.append([[float(t) for t in row] for row in joints])
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    assert _parse_fast(data) is not None  # the compiled path took it
+    fast = parse_skeleton_bytes(data)
+    assert [b.body_id for b in fast.bodies] == [10**16 + f for f in range(40)]
+    info = np.concatenate([b.info for b in fast.bodies])
+    joints = np.concatenate([b.joints for b in fast.bodies])
+    assert info.tobytes() == np.array(expected_info).tobytes()
+    assert joints.tobytes() == np.array(expected_joints).astype(np.float32).tobytes()
+    assert_same_parse(fast, parse_skeleton_bytes(data, fast=False))
+
+
+def test_fast_path_agrees_on_multi_body_files_with_empty_frames():
+    frames = [[] if t < 2 else [(111, person(t, 0.5)), (222, person(t, 0.2, x0=1.0))]
+              + ([(111, noise_object(t))] if 5 <= t < 9 else [])  # an id twice in a frame
+              for t in range(30)]
+    for eol in ("\r\n", "\n"):
+        data = skeleton_text(frames, eol).encode()
+        assert _parse_fast(data) is not None
+        fast = parse_skeleton_bytes(data)
+        assert [b.body_id for b in fast.bodies] == [111, 222, 111]
+        assert list(fast.bodies[2].frames) == [5, 6, 7, 8]
+        assert_same_parse(fast, parse_skeleton_bytes(data, fast=False))
+
+
+def replace_first_field(line, token):
+    return token + " " + line.split(" ", 1)[1]
+
+
+@pytest.mark.parametrize("case, fast_path_takes_it", [
+    ("count spelled 25.0", False), ("nan", False), ("plus sign", False),
+    ("more than 18 digits", False), ("tabs and extra spaces", True), ("trailing blank lines", True),
+])
+def test_unusual_but_valid_files_parse_the_same_either_way(case, fast_path_takes_it):
+    lines = good_file()
+    if case == "count spelled 25.0":
+        lines[3] = "25.0\r\n"
+    elif case == "nan":
+        lines[4] = replace_first_field(lines[4], "nan")
+    elif case == "plus sign":
+        lines[4] = "+" + lines[4]
+    elif case == "more than 18 digits":
+        lines[4] = replace_first_field(lines[4], "1." + "0" * 20)
+    elif case == "tabs and extra spaces":
+        lines[4] = "  " + lines[4].replace(" ", " \t ")
+    elif case == "trailing blank lines":
+        lines.append("\r\n\r\n  \r\n")
+    data = "".join(lines).encode()
+    assert (_parse_fast(data) is not None) == fast_path_takes_it
+    assert_same_parse(parse_skeleton_bytes(data), parse_skeleton_bytes(data, fast=False))

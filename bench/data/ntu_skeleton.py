@@ -4,18 +4,19 @@ Format (CRLF line ends): a frame count; per frame a body count (0 allowed); per 
 10 info fields (BODY_INFO_FIELDS), a joint count (25) and one line of 12 fields per joint
 (JOINT_FIELDS).
 
-Why it is fast: the file is read once; np.fromstring converts every number to float64 in C,
-without a Python object per number (converting ~30,000 numbers is most of the cost of a file);
-the structure is then walked by its counts, touching one value per frame and three per body;
-joint blocks are gathered with one fancy index. Why it is exact: numbers are converted with the
-same correctly rounded decimal conversion as float(); body ids, larger than a float64 holds,
-are read from the text; and the number of fields on every line is checked by comparing the
-file's whitespace with that of the expected structure, so a field moved from one line to another
-is still an error.
+Two paths give the same result. The fast path (`ntu_skeleton_fast`, compiled with numba)
+converts every number in one pass over the bytes, exactly, and checks the structure; it gives
+up on anything unusual. Then the exact path re-parses the file: np.fromstring converts every
+number with the same correctly rounded conversion as float(), the structure is walked by its
+counts, and the number of fields on every line is checked by comparing the file's whitespace
+with that of the expected structure (so a field moved from one line to another is still an
+error); it accepts the same files and words the one-line error (file, line, what was expected).
+Body ids, larger than a float64 holds exactly, are read from the text on both paths.
 """
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,54 @@ def parse_skeleton_file(path: str | os.PathLike) -> SkeletonFile:
     return parse_skeleton_bytes(data, os.fspath(path))
 
 
-def parse_skeleton_bytes(data: bytes, source: str = "<bytes>") -> SkeletonFile:
+def parse_skeleton_bytes(data: bytes, source: str = "<bytes>", fast: bool = True) -> SkeletonFile:
+    """Parse a file's bytes. fast=False forces the exact path (for tests and benchmarks)."""
     if not data or data.isspace():
         raise DataError(f"{source}: empty file (expected a frame count on line 1)")
+    parsed = _parse_fast(data) if fast else None
+    if parsed is None:
+        parsed = _parse_exact(data, source)
+    num_frames, frame_of, body_ids, info, joints = parsed
+    return SkeletonFile(source, num_frames,
+                        np.bincount(frame_of, minlength=num_frames).astype(np.int64),
+                        _group_bodies(body_ids, frame_of, info, joints))
+
+
+def _parse_fast(data: bytes):
+    """(frames, frame of each body entry, body ids, info, joints), or None to use the exact path."""
+    from bench.data import ntu_skeleton_fast as fast  # imports numba: only when parsing
+
+    values, integers, line_starts = _scratch(len(data))
+    tokens, lines = fast.tokenize(np.frombuffer(data, np.uint8), values, integers, line_starts)
+    if tokens < 0:
+        return None
+    capacity = tokens // _BODY_TOKENS + 1
+    starts, frame_of, body_ids = (np.empty(capacity, np.int64) for _ in range(3))
+    status, num_frames, entries = fast.walk(integers, line_starts, lines, starts, frame_of,
+                                            body_ids)
+    if status != fast.OK:
+        return None
+    info, joints = fast.collect(values, starts[:entries])
+    return num_frames, frame_of[:entries], body_ids[:entries].tolist(), info, joints
+
+
+_SCRATCH = threading.local()
+_MAX_SCRATCH_BYTES = 8 << 20
+
+
+def _scratch(size: int):
+    """Token buffers for a file of `size` bytes, reused between calls: fresh ones cost more in
+    page faults than parsing a file takes. One set per thread."""
+    arrays = getattr(_SCRATCH, "arrays", None)
+    if arrays is None or len(arrays[2]) < size + 2:
+        room = size + 2  # tokens: at most one per 2 bytes; lines: at most one per byte
+        arrays = (np.empty(room // 2), np.empty(room // 2, np.int64), np.empty(room, np.int64))
+        if size <= _MAX_SCRATCH_BYTES:  # NTU files are under 1 MB; do not hoard for odd ones
+            _SCRATCH.arrays = arrays
+    return arrays
+
+
+def _parse_exact(data: bytes, source: str):
     values = _numbers(data, source)
     try:
         num_frames, frame_of, starts, line_fields, info_lines = _walk(values)
@@ -89,9 +135,10 @@ def parse_skeleton_bytes(data: bytes, source: str = "<bytes>") -> SkeletonFile:
         raise DataError(f"{source}, line {line}: {err}") from None
     line_ends = _check_line_fields(data, line_fields, source)
     body_ids = _body_ids(data, line_ends, info_lines, source)
-    bodies_per_frame = np.bincount(frame_of, minlength=num_frames).astype(np.int64)
-    return SkeletonFile(source, num_frames, bodies_per_frame,
-                        _group_bodies(body_ids, values, frame_of, starts))
+    info = values[starts[:, None] + np.arange(_NI)]
+    joint_idx = starts[:, None] + (_NI + 1) + np.arange(NUM_JOINTS * _NJ)
+    joints = values[joint_idx].reshape(-1, NUM_JOINTS, _NJ).astype(np.float32)
+    return num_frames, frame_of, body_ids, info, joints
 
 
 def _numbers(data: bytes, source: str) -> np.ndarray:
@@ -232,11 +279,10 @@ def _show(token: bytes) -> str:
     return repr(text if len(text) <= 24 else text[:24] + "...")
 
 
-def _group_bodies(body_ids, values, frame_of, starts):
+def _group_bodies(body_ids: list[int], frame_of, info, joints) -> tuple[SkeletonBody, ...]:
     """Split body entries into tracks by body id, in order of first appearance."""
-    info = values[starts[:, None] + np.arange(_NI)]
-    joint_idx = starts[:, None] + (_NI + 1) + np.arange(NUM_JOINTS * _NJ)
-    joints = values[joint_idx].reshape(-1, NUM_JOINTS, _NJ).astype(np.float32)
+    if len(set(body_ids)) == 1 and (np.diff(frame_of) > 0).all():  # the common case
+        return (SkeletonBody(body_ids[0], frame_of, joints, info),)
     groups: dict[tuple[int, int], list[int]] = {}
     current, seen = -1, {}
     for entry, (frame, body_id) in enumerate(zip(frame_of.tolist(), body_ids)):
