@@ -17,6 +17,7 @@ MFU counts model FLOPs only (no recomputation from gradient checkpointing), per 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -124,10 +125,6 @@ def bench_one(geometry: str, seq_len: int, batch: int, device: str, peak: float 
     if peak:
         result["prefill_mfu"] = result["prefill_tokens_per_s"] * fwd_flops / (peak * 1e12)
         result["train_mfu"] = result["train_tokens_per_s"] * 3 * fwd_flops / (peak * 1e12)
-    del peft_model, model, opt
-    if device == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
     return result
 
 
@@ -165,6 +162,10 @@ def main(argv=None) -> int:
     for geometry in args.geometry.split(","):
         for seq_len in (int(s) for s in args.seq_lens.split(",")):
             r = bench_one(geometry, seq_len, args.batch, device, peak, args.iters, args.rank)
+            if device == "cuda":  # the last model is garbage now: measure the next one alone
+                gc.collect()
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats()
             r["device_name"] = name
             results.append(r)
             mfu = (f" | MFU prefill {r['prefill_mfu']:.1%}, LoRA train {r['train_mfu']:.1%}"

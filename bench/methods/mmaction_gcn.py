@@ -193,10 +193,16 @@ class MMActionGCN(Method):
         for name in SPLITS:
             if set(getattr(data, name).sample_ids) == wanted and len(wanted) == len(split):
                 return self._annotation_file(data), name
-        path = self.workdir / f"predict-{_set_key(split)}.pkl"
+        path = self.workdir / f"predict-{_set_key(split)}{self.ann_suffix}"
         if not path.is_file():
-            write_annotations(path, {"predict": split})
+            self._write_split_annotations(path, {"predict": split}, data, _set_key(split))
         return path, "predict"
+
+    ann_suffix = ".pkl"  # the annotation format the recipe's dataset reads
+
+    def _write_split_annotations(self, path: Path, splits: dict, data: DataBundle,
+                                 key: str) -> None:
+        write_annotations(path, splits)
 
     # --- checkpoints ------------------------------------------------------------------------
 

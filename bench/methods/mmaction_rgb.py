@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.data.bundle import DataBundle, SkeletonSet
 from bench.errors import BenchError
 from bench.methods.mmaction_gcn import (
-    SPLITS, MMActionGCN, _inner, _set_key, bundle_key, point_at_annotations,
+    SPLITS, MMActionGCN, _inner, bundle_key, point_at_annotations,
 )
 
 DATASET_TYPE = "BenchVideoDataset"
@@ -78,16 +78,11 @@ class MMActionRGB(MMActionGCN):
         self.ann_file = path
         return path
 
-    def _annotations_for(self, split: SkeletonSet, data: DataBundle) -> tuple[Path, str]:
-        wanted = set(split.sample_ids)
-        for name in SPLITS:
-            if set(getattr(data, name).sample_ids) == wanted and len(wanted) == len(split):
-                return self._annotation_file(data), name
-        path = self.workdir / f"predict-{_set_key(split)}.json"
-        if not path.is_file():
-            videos = self._videos(data, [split], _set_key(split))
-            write_video_annotations(path, {"predict": split}, videos)
-        return path, "predict"
+    ann_suffix = ".json"
+
+    def _write_split_annotations(self, path: Path, splits: dict, data: DataBundle,
+                                 key: str) -> None:
+        write_video_annotations(path, splits, self._videos(data, list(splits.values()), key))
 
     def _video_key(self, data: DataBundle) -> str:
         """What the annotation file's video paths depend on besides the bundle."""
