@@ -102,3 +102,19 @@ class PersonDataBN(nn.Module):
         n, m, t, v, c = x.shape
         x = self.bn(x.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t))
         return x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
+
+
+class StackedGCN(nn.Module):
+    """The shared shell of the two backbones: `data_bn` then `blocks`, scores kept per person
+    ((N*M, C, T, V) -> (N, M, C, T, V), as MMAction2's GCN heads expect)."""
+
+    data_bn: PersonDataBN
+    blocks: nn.Sequential
+
+    def init_weights(self) -> None:
+        pass  # trained from scratch; the modules' own initialisation (as published)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, m = x.shape[:2]
+        out = self.blocks(self.data_bn(x))
+        return out.reshape((n, m) + out.shape[1:])

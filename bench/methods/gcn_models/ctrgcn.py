@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bench.methods.gcn_models.common import MultiScaleTCN, PersonDataBN, temporal_conv
+from bench.methods.gcn_models.common import (MultiScaleTCN, PersonDataBN, StackedGCN,
+                                             temporal_conv)
 
 
 class ChannelTopologyGC(nn.Module):
@@ -85,7 +86,7 @@ class CTRBlock(nn.Module):
         return self.relu(out if self.residual is None else out + self.residual(x))
 
 
-class CTRGCN(nn.Module):
+class CTRGCN(StackedGCN):
     """Backbone: (N, M, T, V, C) -> (N, M, C_out, T', V), the format GCNHead pools."""
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 64,
@@ -105,11 +106,3 @@ class CTRGCN(nn.Module):
             channels = out_c
         self.blocks = nn.Sequential(*blocks)
         self.out_channels = channels
-
-    def init_weights(self) -> None:
-        pass  # trained from scratch; the modules' own initialisation (as published)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, m = x.shape[:2]
-        out = self.blocks(self.data_bn(x))
-        return out.reshape((n, m) + out.shape[1:])

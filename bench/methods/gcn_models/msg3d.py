@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.methods.gcn_models.common import (MultiScaleTCN, PersonDataBN, binary_adjacency,
-                                             multiscale_adjacency)
+from bench.methods.gcn_models.common import (MultiScaleTCN, PersonDataBN, StackedGCN,
+                                             binary_adjacency, multiscale_adjacency)
 
 
 class MultiScaleAggregation(nn.Module):
@@ -91,7 +91,7 @@ class STGCBlock(nn.Module):
         return self.tcn(self.relu(self.factorised(x) + self.g3d(x)))
 
 
-class MSG3D(nn.Module):
+class MSG3D(StackedGCN):
     """Backbone: (N, M, T, V, C) -> (N, M, C_out, T', V), the format GCNHead pools."""
 
     def __init__(self, graph_cfg: dict, in_channels: int = 3, base_channels: int = 96,
@@ -109,11 +109,3 @@ class MSG3D(nn.Module):
             STGCBlock(c1, c2, adj, num_gcn_scales, num_g3d_scales, stride=2),
             STGCBlock(c2, c3, adj, num_gcn_scales, num_g3d_scales, stride=2))
         self.out_channels = c3
-
-    def init_weights(self) -> None:
-        pass  # trained from scratch; the modules' own initialisation (as published)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, m = x.shape[:2]
-        out = self.blocks(self.data_bn(x))
-        return out.reshape((n, m) + out.shape[1:])
