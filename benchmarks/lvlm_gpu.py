@@ -23,6 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # runs from a bare checkout too (a GPU box without `pip install`)
+
+from bench.methods.lvlm_var.kv_cache import cache_kw, cache_of  # noqa: E402
+
 # hidden, intermediate, layers, heads (LLaMA-1/2 geometry used by LLaVA-1.5's Vicuna)
 GEOMETRY = {
     "tiny": (64, 172, 2, 4),
@@ -95,10 +100,10 @@ def bench_one(geometry: str, seq_len: int, batch: int, device: str, peak: float 
     def decode():
         with torch.no_grad():
             out = model(input_ids=ids, use_cache=True)
-            cache, nxt = out.cache, out.logits[:, -1:].argmax(-1)
+            cache, nxt = cache_of(out), out.logits[:, -1:].argmax(-1)
             for _ in range(24):
-                out = model(input_ids=nxt, cache=cache, use_cache=True)
-                cache, nxt = out.cache, out.logits[:, -1:].argmax(-1)
+                out = model(input_ids=nxt, use_cache=True, **cache_kw(model, cache))
+                cache, nxt = cache_of(out), out.logits[:, -1:].argmax(-1)
     full = time_it(decode, device, 1, max(1, iters // 2))
     result["decode_tokens_per_s"] = batch * 24 / max(full - prefill, 1e-9)
 
@@ -174,8 +179,8 @@ def main(argv=None) -> int:
                   f"{r['prefill_tokens_per_s']:.0f} tok/s, decode {r['decode_tokens_per_s']:.0f} "
                   f"tok/s, LoRA train {r['train_tokens_per_s']:.0f} tok/s "
                   f"({r['train_samples_per_s']:.2f} samples/s){mfu}", flush=True)
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+            if args.out:  # after every shape: a run cut short keeps what it measured
+                Path(args.out).write_text(json.dumps(results, indent=1))
     return 0
 
 

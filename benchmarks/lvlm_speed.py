@@ -1,10 +1,11 @@
 """LVLM-VAR speed and accuracy on synthetic NTU: train / inference samples per second per profile,
 and the speed-up of prefix-cached class scoring over one full forward pass per class.
 
-    python benchmarks/lvlm_speed.py [--profiles smoke,cpu] [--threads 2] [--out FILE.json]
+    python benchmarks/lvlm_speed.py [--profiles smoke,cpu] [--suite S] [--threads 2] [--out FILE.json]
 
 smoke runs on the `mini-xsub` suite (10 classes), cpu on `ntu60-xsub` (720 train / 180 val /
-540 test, 60 classes). Data is generated once into the bench cache ($BENCH_CACHE). The first cpu
+540 test, 60 classes) unless `--suite` names another synthetic suite. The paper profile needs
+BENCH_LLAVA_PATH (benchmarks/random_llava.py writes a random one of the real geometry). Data is generated once into the bench cache ($BENCH_CACHE). The first cpu
 run also converts SmolLM2 from its GGUF into the cache; its time is part of `fit_s`.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a bare checkout runs it too
+
 SUITE = {"smoke": "mini-xsub", "cpu": "ntu60-xsub", "paper": "ntu60-xsub"}
 
 
@@ -29,10 +32,11 @@ def load(suite_name: str):
     return load_bundle(resolve_source(SUITES.get(suite_name), "synthetic"))
 
 
-def run_profile(profile: str, overrides: dict, seed: int = 0) -> dict:
+def run_profile(profile: str, overrides: dict, seed: int = 0, suite: str = "") -> dict:
     from bench.methods.lvlm_var.method import LvlmVar
 
-    bundle = load(SUITE[profile])
+    suite = suite or SUITE[profile]
+    bundle = load(suite)
     cfg = {**LvlmVar.default_config(profile), **overrides}
     with tempfile.TemporaryDirectory() as tmp:
         method = LvlmVar(cfg, profile=profile, seed=seed, workdir=Path(tmp) / "work",
@@ -46,7 +50,7 @@ def run_profile(profile: str, overrides: dict, seed: int = 0) -> dict:
         diag = method.diagnostics()
         ranks = np.argsort(-pred.scores, axis=1)
         result = {
-            "profile": profile, "suite": SUITE[profile], "counts": bundle.manifest.counts(),
+            "profile": profile, "suite": suite, "counts": bundle.manifest.counts(),
             "classes": bundle.num_classes, "fit_s": round(fit_s, 1), "predict_s": round(predict_s, 1),
             "total_s": round(fit_s + predict_s, 1),
             "top1": float((ranks[:, 0] == pred.labels).mean()),
@@ -104,6 +108,7 @@ def _scoring_speedup(method, bundle, samples: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default="smoke,cpu")
+    parser.add_argument("--suite", default="", help="synthetic suite (default: by profile)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override (JSON value), e.g. --set lvlm.steps=20")
@@ -120,7 +125,7 @@ def main(argv=None) -> int:
         overrides[key] = json.loads(value)
     results = []
     for profile in args.profiles.split(","):
-        res = run_profile(profile, overrides)
+        res = run_profile(profile, overrides, suite=args.suite)
         results.append(res)
         s = res["scoring"]
         print(f"[{profile}] {res['suite']} {res['counts']}: fit {res['fit_s']}s, predict "

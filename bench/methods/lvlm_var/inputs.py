@@ -5,6 +5,7 @@ import copy
 
 import torch
 
+from bench.methods.lvlm_var.kv_cache import cache_of
 from bench.methods.lvlm_var.lm import Backbone
 
 
@@ -46,7 +47,7 @@ def shared_cache(bb: Backbone, shared_ids: list[int]):
     if not shared_ids:
         return None
     ids = torch.tensor([shared_ids], device=bb.device)
-    return bb.model.model(input_ids=ids, use_cache=True).cache
+    return cache_of(bb.model.model(input_ids=ids, use_cache=True))
 
 
 def expand_cache(cache, batch: int, copy_first: bool):

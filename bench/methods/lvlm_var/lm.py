@@ -262,8 +262,8 @@ def _build_llava15(cfg: dict, num_codes: int) -> Backbone:
         model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     if "device_map" not in kwargs:
         model = model.to(device)
-    if cfg["lvlm.gradient_checkpointing"]:
-        model.gradient_checkpointing_enable()
+    if cfg["lvlm.gradient_checkpointing"]:  # renamed activation_checkpointing_enable in 5.2x
+        getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
     return Backbone(model.eval(), tokenizer, placeholder, codes, cfg["lvlm.dtype"], device,

@@ -19,6 +19,7 @@ import torch
 from bench.methods.lvlm_var.inputs import (
     context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
 )
+from bench.methods.lvlm_var.kv_cache import cache_kw, cache_of
 from bench.methods.lvlm_var.lm import Backbone
 
 
@@ -72,8 +73,9 @@ def prefix_pass(bb: Backbone, shared, prefixes: list[list[int]], vectors: torch.
     ctx = context_mask(shared_len, mask)
     emb = embed_inputs(bb, ids, vectors)
     out = bb.model.model(inputs_embeds=emb, attention_mask=ctx,
-                         position_ids=positions(ctx)[:, shared_len:], cache=cache, use_cache=True)
-    return out.last_hidden_state[:, -1], out.cache, ctx
+                         position_ids=positions(ctx)[:, shared_len:], use_cache=True,
+                         **cache_kw(bb.model.model, cache))
+    return out.last_hidden_state[:, -1], cache_of(out), ctx
 
 
 @torch.no_grad()
@@ -104,8 +106,8 @@ def score_classes(bb: Backbone, trie: ClassTrie, shared, prefixes: list[list[int
             mask4.masked_fill_(~allowed, torch.finfo(dtype).min)
             pos = mask.sum(1, keepdim=True) + trie.depth.to(bb.device)[None]
             tree_out = bb.model.model(input_ids=trie.tokens.to(bb.device)[None].expand(b, f),
-                                      attention_mask=mask4, position_ids=pos, cache=cache,
-                                      use_cache=True).last_hidden_state
+                                      attention_mask=mask4, position_ids=pos, use_cache=True,
+                                      **cache_kw(bb.model.model, cache)).last_hidden_state
         scores = torch.empty(b, trie.src.shape[0])
         src, tgt, valid = (t.to(bb.device) for t in (trie.src, trie.tgt, trie.valid))
         for i in range(b):
@@ -138,8 +140,9 @@ def greedy_continue(bb: Backbone, cache, mask: torch.Tensor, suffixes: list[list
     banned_t = torch.tensor(banned, dtype=torch.long, device=bb.device) if banned else None
     with bb.autocast():
         for _ in range(max_new_tokens):
-            h = bb.model.model(input_ids=step_ids, attention_mask=full, position_ids=step_pos,
-                               cache=cache, use_cache=True).last_hidden_state[:, -1]
+            step = bb.model.model(input_ids=step_ids, attention_mask=full, position_ids=step_pos,
+                                  use_cache=True, **cache_kw(bb.model.model, cache))
+            h = step.last_hidden_state[:, -1]
             logits = bb.model.lm_head(h).float()
             if banned_t is not None:
                 logits[:, banned_t] = -torch.inf

@@ -13,6 +13,7 @@ from bench import progress
 from bench.methods.lvlm_var.inputs import (
     context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
 )
+from bench.methods.lvlm_var.kv_cache import cache_kw
 from bench.methods.lvlm_var.lm import Backbone
 from bench.methods.lvlm_var.prompts import PromptBuilder
 
@@ -41,7 +42,7 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
             pos = len(shared) + positions(mask)
             emb = embed_inputs(bb, ids, vectors)
             hidden = llava.model(inputs_embeds=emb, attention_mask=ctx, position_ids=pos,
-                                 cache=cache, use_cache=True).last_hidden_state
+                                 use_cache=True, **cache_kw(llava.model, cache)).last_hidden_state
         w = weights[:, 1:].to(bb.device)
         sel = w > 0
         logits = llava.lm_head(hidden[:, :-1][sel])

@@ -1,0 +1,57 @@
+"""The `paper` profile's code path (LLaVA-1.5 from a local HF directory, bf16, gradient
+checkpointing, LoRA on the language model) on a tiny random LLaVA written to disk."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from test_lvlm_vst import toy_bundle  # noqa: E402
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "random_llava.py"
+SMALL_VST = {"vst.codebook": 16, "vst.dim": 16, "vst.hidden": 32, "vst.epochs": 3,
+             "vst.vq_epochs": 2, "vst.aug_copies": 0, "lvlm.steps": 4, "lvlm.max_new_tokens": 6,
+             "eval.faithfulness_samples": 0}
+
+
+@pytest.fixture(scope="module")
+def llava_dir(tmp_path_factory):
+    spec = importlib.util.spec_from_file_location("random_llava", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_random_llava(tmp_path_factory.mktemp("llava") / "llava-tiny", "tiny")
+
+
+def test_paper_profile_loads_the_directory_and_trains_lora_in_bf16(llava_dir, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from bench.methods.lvlm_var.method import LvlmVar
+
+    torch.set_num_threads(1)
+    monkeypatch.setenv("BENCH_LLAVA_PATH", str(llava_dir))
+    cfg = {**LvlmVar.default_config("paper"), **SMALL_VST}
+    method = LvlmVar(cfg, profile="paper", seed=0, workdir=tmp_path / "work",
+                     cache_dir=tmp_path / "cache")
+    bundle = toy_bundle(num_classes=3, train_per_class=6, test_per_class=2)
+    method.fit(bundle)
+    bb = method.bb
+    assert type(bb.model).__name__ == "LlavaForConditionalGeneration"
+    lm = bb.model.model.language_model
+    assert bb.checkpointing and lm.gradient_checkpointing
+    assert next(lm.parameters()).dtype == torch.bfloat16
+    # The weights are the ones on disk, not a fresh random init.
+    saved = load_file(str(llava_dir / "model.safetensors"))
+    head = next(v for k, v in saved.items() if k.endswith("lm_head.weight"))
+    assert torch.equal(bb.model.lm_head.weight.detach().cpu(), head)
+    lora = [n for n, _ in bb.model.named_modules() if n.endswith("lora_A")]
+    assert lora and all("language_model" in n for n in lora)
+
+    pred = method.predict(bundle.test, bundle)
+    assert pred.scores.shape == (len(bundle.test), 3) and np.isfinite(pred.scores).all()
+    assert all(a.startswith("Action: ") for a in pred.extra["answer"])
