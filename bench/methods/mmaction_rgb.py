@@ -16,12 +16,12 @@ Where the videos come from:
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from bench.data.bundle import DataBundle, SkeletonSet
+from bench.data.videos import sample_videos, short_key, video_source_key
 from bench.errors import BenchError
 from bench.methods.mmaction_gcn import (
     SPLITS, MMActionGCN, _inner, bundle_key, point_at_annotations,
@@ -68,7 +68,7 @@ class MMActionRGB(MMActionGCN):
     def _annotation_file(self, data: DataBundle) -> Path:
         memo = getattr(self, "_ann_memo", None)  # (bundle, path): hashing a real bundle takes s
         if memo is None or memo[0] is not data:
-            key = _short(f"{bundle_key(data)}|{self._video_key(data)}")
+            key = short_key(f"{bundle_key(data)}|{self._video_key(data)}")
             memo = self._ann_memo = (data, self.cache_dir / "mmaction-rgb-ann" / f"{key}.json")
         path = memo[1]
         if not path.is_file():
@@ -85,43 +85,13 @@ class MMActionRGB(MMActionGCN):
         write_video_annotations(path, splits, self._videos(data, list(splits.values()), key))
 
     def _video_key(self, data: DataBundle) -> str:
-        """What the annotation file's video paths depend on besides the bundle."""
-        root = self.config["video_root"] or (None if data.synthetic else data.root)
-        if root:
-            return f"root:{Path(root).expanduser().resolve()}"
-        from bench.data.render import RENDER_VERSION
-        return f"render:{self.config['render_size']}:v{RENDER_VERSION}"
+        return video_source_key(data, self.config["video_root"], int(self.config["render_size"]))
 
     def _videos(self, data: DataBundle, sets: list[SkeletonSet], key: str) -> dict[str, str]:
         """Sample id -> video path for every sample of `sets`."""
-        ids = [sid for subset in sets for sid in subset.sample_ids]
-        if data.synthetic and not self.config["video_root"]:
-            return self._rendered(data, sets, key)
-        from bench.data.ntu_rgb import RGB_SUFFIX, find_rgb_videos
-
-        root = self.config["video_root"] or data.root
-        if root is None:
-            raise BenchError(f"{type(self).__name__}: no folder of NTU _rgb.avi videos: pass "
-                             f"--set video_root=DIR (the bundle names no data root)")
-        found = find_rgb_videos(Path(root).expanduser())
-        missing = [sid for sid in ids if sid not in found]
-        if missing:
-            raise BenchError(f"{type(self).__name__}: {len(missing)} of {len(ids)} samples have "
-                             f"no video under {root} (e.g. {missing[0]}{RGB_SUFFIX}); pass "
-                             f"--set video_root=DIR, the extracted nturgb+d_rgb folder")
-        return {sid: str(found[sid]) for sid in ids}
-
-    def _rendered(self, data: DataBundle, sets: list[SkeletonSet], key: str) -> dict[str, str]:
-        from bench.data.render import RENDER_VERSION, render_videos
-
-        size = int(self.config["render_size"])
-        folder = self.cache_dir / "rgb-render" / _short(f"{key}|{size}|{RENDER_VERSION}|"
-                                                        f"{data.fps}")
-        samples = ((sid, subset.keypoint[i], int(subset.num_frames[i]))
-                   for subset in sets for i, sid in enumerate(subset.sample_ids))
-        render_videos(_unique(samples), folder, size=size, fps=data.fps)
-        return {sid: str(folder / f"{sid}_rgb.avi") for subset in sets
-                for sid in subset.sample_ids}
+        return sample_videos(data, sets, cache_dir=self.cache_dir, content_key=key,
+                             video_root=self.config["video_root"],
+                             render_size=int(self.config["render_size"]), who=type(self).__name__)
 
 
 class TSN(MMActionRGB):
@@ -255,18 +225,6 @@ def write_video_annotations(path: Path, splits: dict[str, SkeletonSet],
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload))
     os.replace(tmp, path)
-
-
-def _unique(samples):
-    seen = set()
-    for sample in samples:
-        if sample[0] not in seen:
-            seen.add(sample[0])
-            yield sample
-
-
-def _short(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 # --- MMAction2 modules ----------------------------------------------------------------------------

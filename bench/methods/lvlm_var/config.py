@@ -34,6 +34,12 @@ _BASE = {
     "vst.restart_dead": True,  # re-seed codes unused for a whole epoch from train windows
     "vst.flicker_weight": 0.3,  # switch cost in the assignment, x mean quantisation error
     "vst.merge_runs": True,  # collapse runs of the same token
+    # Video branch (where RGB video is given): frozen CLIP features appended to window features
+    "vst.video": "none",  # none | clip
+    "vst.video_encoder": "",  # CLIP / LLaVA-1.5 HF directory ("": lvlm.model_path, BENCH_LLAVA_PATH)
+    "vst.video_frames": 1,  # frames encoded (and averaged) per window
+    "vst.video_root": "",  # real data: folder of the NTU _rgb.avi files ("": the data root)
+    "vst.render_size": 112,  # synthetic data: side of the clips rendered from the skeletons
     # Semantics (code descriptions)
     "sem.still_threshold": 0.08,  # motion range per window (spine lengths) below which: still
     "sem.max_phrases": 3,  # distinct descriptions per explanation
@@ -105,6 +111,7 @@ _PROFILE = {
 
 CHOICES = {
     "vst.context": ("none", "neighbours", "clip"),
+    "vst.video": ("none", "clip"),
     "lvlm.backbone": ("tiny-llama", "smollm2-135m-instruct", "llava-1.5"),
     "lvlm.template": ("chatml", "llava15"),
     "lvlm.injection": ("projector", "vocab"),
@@ -130,7 +137,7 @@ def check_config(config: dict) -> dict:
         if config[key] not in allowed:
             raise BenchError(f"lvlm_var config: {key}={config[key]!r}; expected one of {allowed}")
     for key in ("vst.window", "vst.codebook", "vst.dim", "vst.max_tokens", "lora.rank",
-                "lvlm.batch_size", "vst.pose_frames"):
+                "lvlm.batch_size", "vst.pose_frames", "vst.video_frames"):
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
     for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt"):

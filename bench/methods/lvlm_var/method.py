@@ -1,6 +1,7 @@
 """LVLM-VAR as a bench Method: VST tokens -> LoRA-tuned LLaVA -> class scores + explanations."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -37,6 +38,7 @@ class LvlmVar(Method):
         self.stats: dict[str, Any] = {}
         self._merged = False
         self._shared = None  # KV cache of the prompt part all samples share (after training)
+        self._video = None  # the VST's video branch (vst.video), built on first use
 
     # ------------------------------------------------------------------ helpers
     def _windows(self, split: SkeletonSet, data: DataBundle, augment: bool = False):
@@ -45,11 +47,20 @@ class LvlmVar(Method):
         aug = ({"copies": int(cfg["vst.aug_copies"]), "noise": float(cfg["vst.aug_noise"]),
                 "tilt": float(cfg["vst.aug_tilt"]), "seed": self.seed}
                if augment and int(cfg["vst.aug_copies"]) > 0 else None)
-        return split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
-                             window=int(cfg["vst.window"]),
-                             stride=data.fps / float(cfg["vst.token_rate"]),
-                             pose_frames=int(cfg["vst.pose_frames"]), context=cfg["vst.context"],
-                             augment=aug)
+        stride = data.fps / float(cfg["vst.token_rate"])
+        windows = split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
+                                window=int(cfg["vst.window"]), stride=stride,
+                                pose_frames=int(cfg["vst.pose_frames"]),
+                                context=cfg["vst.context"], augment=aug)
+        if cfg["vst.video"] == "none":
+            return windows
+        if self._video is None:
+            from bench.methods.lvlm_var.video import VideoFeatures
+            self._video = VideoFeatures(cfg, self.cache_dir)
+        video = self._video.for_split(split, data, stride)
+        copies = (len(windows.offsets) - 1) // len(split)  # perturbed copies keep their video
+        return dataclasses.replace(windows, features=np.concatenate(
+            [windows.features, np.tile(video, (copies, 1))], axis=1))
 
     def tokenize(self, split: SkeletonSet, data: DataBundle) -> tuple[list[list[int]], dict]:
         """Semantic tokens of each clip, and code statistics of the split's windows."""

@@ -40,6 +40,9 @@ def stage_key(config: dict, data: DataBundle, seed: int) -> str:
                "fingerprint": train_fingerprint(data), "layout": data.layout, "fps": data.fps,
                "num_classes": data.num_classes, "seed": seed,
                "vst": section(config, "vst"), "sem": section(config, "sem")}
+    if config["vst.video"] != "none":  # the encoder's weights, wherever its path came from
+        from bench.methods.lvlm_var.video import encoder_identity
+        payload["video_encoder"] = encoder_identity(config)
     return short_hash(payload, 20)
 
 
