@@ -45,6 +45,28 @@ class WindowSet:
         return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
 
 
+# What a 2D layout (COCO-17 from a pose estimator) lacks, made from the joints it has.
+VIRTUAL_JOINTS = {"spine base": ("left hip", "right hip"),
+                  "spine shoulder": ("left shoulder", "right shoulder"),
+                  "head": ("nose",), "left hand": ("left wrist",), "right hand": ("right wrist",),
+                  "left foot": ("left ankle",), "right foot": ("right ankle",)}
+
+
+def with_virtual_joints(keypoint: np.ndarray, layout: Layout) -> tuple[np.ndarray, Layout]:
+    """3D layouts: unchanged. 2D layouts: image (x, y, score) -> (x, -y, 0) (y up, no depth)
+    plus the VIRTUAL_JOINTS appended, so windows and kinematics work on pose-estimator data."""
+    if layout.dims == 3:
+        return keypoint, layout
+    xy = np.asarray(keypoint[..., :2], dtype=np.float32) * np.array([1.0, -1.0], np.float32)
+    pts = np.concatenate([xy, np.zeros(xy.shape[:-1] + (1,), np.float32)], axis=-1)
+    extra = [pts[..., [layout.joints.index(n) for n in names], :].mean(axis=-2)
+             for names in VIRTUAL_JOINTS.values()]
+    joints = layout.joints + tuple(VIRTUAL_JOINTS)
+    virtual = Layout(name=f"{layout.name}+virtual", joints=joints, bones=layout.bones,
+                     parts=layout.parts, center=joints.index("spine base"), dims=3)
+    return np.concatenate([pts, np.stack(extra, axis=-2)], axis=-2), virtual
+
+
 def joint_index(layout: Layout, names) -> int:
     names = (names,) if isinstance(names, str) else names
     for name in names:
@@ -182,6 +204,7 @@ def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, 
     """Windows of every clip of a split (keypoint (N, M, T, V, 3)). With `augment` ({copies,
     noise, tilt, seed}), `copies` perturbed versions of every clip follow the originals: clip
     index c * N + i is copy c of clip i (copy 0 is the clip itself)."""
+    keypoint, layout = with_virtual_joints(keypoint, layout)
     feats, kins, clip, offsets = [], [], [], [0]
     n_clips = len(num_frames)
     copies = 1 + (int(augment["copies"]) if augment else 0)
