@@ -181,3 +181,28 @@ def test_smollm2_converts_once_from_the_wheel_gguf(tmp_path):
     path = smollm2_dir(cfg)
     assert (path / "config.json").is_file() and (path / "model.safetensors").is_file()
     assert smollm2_dir(cfg) == path
+
+
+def test_repeated_ngram_ends_lists_what_would_repeat():
+    from bench.methods.lvlm_var.scoring import repeated_ngram_ends
+
+    assert repeated_ngram_ends([1, 2, 3, 1, 2], 3) == [3]
+    assert repeated_ngram_ends([1, 2, 1, 2, 1], 3) == [2]
+    assert repeated_ngram_ends([5, 5, 5], 2) == [5]
+    assert repeated_ngram_ends([1, 2, 3, 1, 2], 0) == [] and repeated_ngram_ends([1, 2], 3) == []
+
+
+def test_generation_repeats_no_ngram(fitted):
+    from bench.methods.lvlm_var.scoring import greedy_continue
+
+    method, bundle, _ = fitted
+    tokens, _ = method.tokenize(bundle.test, bundle)
+    prompts = method.prompts
+    lead = prompts.class_ids(bundle.class_names[0]) + prompts.explanation_lead()
+    for n in (1, 2):
+        _, cache, mask = method._score(tokens[:6])
+        out = greedy_continue(method.bb, cache, mask, [lead] * 6, 12, prompts.end_id, [], n)
+        for gen in out:
+            grams = [tuple(gen[k:k + n]) for k in range(len(gen) - n + 1)]
+            assert len(grams) == len(set(grams))
+    assert any(len(gen) >= 3 for gen in out)  # it did generate

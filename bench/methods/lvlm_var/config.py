@@ -80,6 +80,8 @@ _BASE = {
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
     "lvlm.score_batch": 64,  # samples per scoring (and generation) batch
     "lvlm.max_new_tokens": 24,
+    # no n-gram twice in an explanation (targets never repeat a phrase; greedy decoding loops)
+    "lvlm.no_repeat_ngram": 3,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
     "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."
     "eval.faithfulness_samples": 32,  # test samples in the token-deletion (faithfulness) test

@@ -216,7 +216,7 @@ class LvlmVar(Method):
             suffixes, mask = [[last] for _ in preds], mask[:, :-1]
         banned = [self.bb.placeholder_id] + list(self.bb.code_token_ids or [])
         out = greedy_continue(self.bb, cache, mask, suffixes, int(cfg["lvlm.max_new_tokens"]),
-                              p.end_id, banned)
+                              p.end_id, banned, int(cfg["lvlm.no_repeat_ngram"]))
         tok = self.bb.tokenizer
         answers = []
         for c, gen in zip(preds, out):

@@ -127,9 +127,11 @@ def drop_last(cache, n: int) -> None:
 
 @torch.no_grad()
 def greedy_continue(bb: Backbone, cache, mask: torch.Tensor, suffixes: list[list[int]],
-                    max_new_tokens: int, end_id: int, banned: list[int]) -> list[list[int]]:
+                    max_new_tokens: int, end_id: int, banned: list[int],
+                    no_repeat_ngram: int = 0) -> list[list[int]]:
     """Greedy decoding after the cached prefix: feed each row's suffix, then up to max_new_tokens
-    tokens until `end_id`. Suffixes are left-padded inside their block (mask 0 there)."""
+    tokens until `end_id`. Suffixes are left-padded inside their block (mask 0 there). With
+    no_repeat_ngram = n > 0 no n-gram occurs twice in a row's generated tokens."""
     suf, suf_mask = pad(suffixes, int(bb.tokenizer.pad_token_id), "left")
     suf, suf_mask = suf.to(bb.device), suf_mask.to(bb.device)
     full = torch.cat([mask, suf_mask], dim=1)
@@ -146,6 +148,10 @@ def greedy_continue(bb: Backbone, cache, mask: torch.Tensor, suffixes: list[list
             logits = bb.model.lm_head(h).float()
             if banned_t is not None:
                 logits[:, banned_t] = -torch.inf
+            for i, gen in enumerate(out):
+                repeats = repeated_ngram_ends(gen, no_repeat_ngram)
+                if repeats and not done[i]:
+                    logits[i, repeats] = -torch.inf
             nxt = logits.argmax(-1).cpu()
             for i in range(len(out)):
                 if not done[i]:
@@ -159,6 +165,15 @@ def greedy_continue(bb: Backbone, cache, mask: torch.Tensor, suffixes: list[list
             step_pos = step_pos[:, -1:] + 1
             full = torch.cat([full, torch.ones(len(out), 1, dtype=full.dtype, device=bb.device)], 1)
     return out
+
+
+def repeated_ngram_ends(tokens: list[int], n: int) -> list[int]:
+    """The tokens that would complete an n-gram already in `tokens` (HF's no_repeat_ngram_size)."""
+    if n <= 0 or len(tokens) < n:
+        return []
+    tail = tokens[len(tokens) - n + 1:]
+    return sorted({tokens[k + n - 1] for k in range(len(tokens) - n + 1)
+                   if tokens[k:k + n - 1] == tail})
 
 
 def full_forward_scores(bb: Backbone, prefix: list[int], vectors: torch.Tensor | None,
