@@ -26,6 +26,9 @@ from bench.data.bundle import DataBundle, SkeletonSet
 from bench.data.layouts import get_layout
 from bench.errors import BenchError
 from bench.methods.base import Method
+from bench.methods.gcn_recipe import (AUGMENT_STEP, bodies_in, check_augment, check_fit_on,
+                                   limit_persons, set_train_augmentation,
+                                   train_on_train_and_val)
 from bench.methods.gcn_models.layouts import MMACTION_NAMES, is_2d, mmaction_graph
 from bench.specs import Predictions
 
@@ -45,6 +48,10 @@ STREAM_FEATS = {"joint": "j", "bone": "b", "joint-motion": "jm", "bone-motion": 
 #   batch_size, test_batch_size, num_workers
 #   lr, momentum, weight_decay, nesterov, auto_scale_lr (linear lr scaling to the real batch)
 #   val_interval, checkpoint ("best": best val top-1, else the last epoch), deterministic
+#   augment          (GCNs) None, or RandomRotScale's {yaw_deg, tilt_deg, scale}: a train-only
+#                    step right after pre-normalisation
+#   fit_on           "train" (val picks the checkpoint) or "train+val": the final fit, once
+#                    settings are chosen, trains on every training subject, keeps the last epoch
 #   nproc            training processes: > 1 launches torchrun (gloo on CPU, nccl on GPUs);
 #                    a run that an executor started under torchrun trains on all its ranks
 _COMMON = {"repeat": 1, "val_clips": 1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": True,
@@ -85,7 +92,7 @@ class MMActionGCN(Method):
             with trusted_checkpoints(self.workdir):
                 runner = _run(mm, cfg, "train")
             best = runner.message_hub.get_info("best_score")
-        chosen = self._chosen_checkpoint(work_dir, has_val=len(data.val) > 0)
+        chosen = self._chosen_checkpoint(work_dir, has_val=self.selects_by_val(data))
         state = {"checkpoint": os.path.relpath(chosen, self.workdir), "ann_file": str(ann_file),
                  "selected_by": "val acc/top1" if chosen.name.startswith("best_") else "last",
                  "epoch": int(chosen.stem.rsplit("_", 1)[1]),
@@ -148,7 +155,11 @@ class MMActionGCN(Method):
         cfg = load_config(mm, self.config_path())
         apply_profile(cfg, self.config)
         self.apply_data(cfg, data, ann_file)
-        repeat_small_train_set(cfg, len(data.train), int(self.config.get("min_epoch_clips", 0)))
+        train_clips = len(data.train)
+        if self.config.get("fit_on", "train") == "train+val" and len(data.val):
+            train_on_train_and_val(cfg, _inner(cfg.train_dataloader))
+            train_clips += len(data.val)
+        repeat_small_train_set(cfg, train_clips, int(self.config.get("min_epoch_clips", 0)))
         cfg.work_dir = str(self.workdir / "mmaction")
         cfg.default_scope = "mmaction"
         cfg.randomness = dict(seed=int(self.seed), diff_rank_seed=False,
@@ -168,11 +179,18 @@ class MMActionGCN(Method):
         if stream not in STREAM_FEATS:
             raise BenchError(f"{who}: config field stream={stream!r}; expected one of "
                              f"{', '.join(STREAM_FEATS)}")
+        check_fit_on(self.config, who)
+        check_augment(self.config, who)
+
+    def selects_by_val(self, data: DataBundle) -> bool:
+        """Whether a val set is held out to pick the checkpoint (else: the last epoch)."""
+        return len(data.val) > 0 and self.config.get("fit_on", "train") == "train"
 
     def apply_data(self, cfg, data: DataBundle, ann_file: Path) -> None:
         """Point the config at bench's data: annotation pickle, classes, graph, stream."""
         apply_data(cfg, ann_file=ann_file, num_classes=data.num_classes, layout=data.layout,
-                   stream=self.config.get("stream", "joint"), has_val=len(data.val) > 0)
+                   stream=self.config.get("stream", "joint"), has_val=self.selects_by_val(data))
+        limit_persons(cfg, _datasets(cfg).values(), bodies_in(data))
 
     # --- annotations ------------------------------------------------------------------------
 
@@ -278,6 +296,8 @@ def apply_profile(cfg, conf: dict) -> None:
             step.clip_len = conf["clip_len"]
             if clips is not None:
                 step.num_clips = clips
+    if "augment" in conf or _steps(_inner(cfg.train_dataloader).pipeline, AUGMENT_STEP):
+        set_train_augmentation(_inner(cfg.train_dataloader), conf.get("augment"))
     cfg.default_hooks.checkpoint.update(max_keep_ckpts=1, save_last=True)
 
 
@@ -323,6 +343,8 @@ def gcn_pipeline(pipeline, layout: str, stream: str) -> list:
             # 2D poses: MMAction2's 2D recipes centre on the image (img_shape, else 1080p)
             step = dict(type="PreNormalize2D") if two_d else \
                 dict(type="LayoutPreNormalize3D", layout=layout)
+        elif step.get("type") == AUGMENT_STEP and two_d:
+            step.update(num_coords=2)  # (x, y, score): scale x and y only
         out.append(step)
     return out
 

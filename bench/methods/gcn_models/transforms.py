@@ -80,6 +80,48 @@ class LayoutPreNormalize3D(PreNormalize3D):
         return results
 
 
+class RandomRotScale(BaseTransform):
+    """Train-time augmentation for skeletons after pre-normalisation (origin at the body, spine
+    on z): one random rotation per clip, about the vertical z axis by up to `yaw_deg` (the actor
+    faces the camera a little to either side) and about x and y by up to `tilt_deg` (camera
+    tilt, leaning), then one random scale factor per axis in [1 - scale, 1 + scale] (body
+    proportions). Small Kinect datasets (a few hundred clips, one view) overfit without it; PYSKL
+    trains with random rotation and scaling for the same reason. Absent joints (all zero) stay
+    zero. `num_coords=2` (2D poses, channel 2 a score) scales x and y only."""
+
+    def __init__(self, yaw_deg: float = 0.0, tilt_deg: float = 0.0, scale: float = 0.0,
+                 num_coords: int = 3):
+        if num_coords not in (2, 3) or min(yaw_deg, tilt_deg, scale) < 0 or scale >= 1:
+            raise ValueError(f"RandomRotScale: yaw_deg, tilt_deg >= 0, 0 <= scale < 1 and "
+                             f"num_coords 2 or 3 expected; got {yaw_deg}, {tilt_deg}, {scale}, "
+                             f"{num_coords}")
+        self.yaw, self.tilt = np.deg2rad(yaw_deg), np.deg2rad(tilt_deg)
+        self.scale, self.num_coords = scale, num_coords
+
+    def transform(self, results: dict) -> dict:
+        kp = np.asarray(results["keypoint"], dtype=np.float32)
+        n = self.num_coords
+        present = (kp[..., :n] != 0).any(-1, keepdims=True)
+        matrix = np.diag(1 + np.random.uniform(-self.scale, self.scale, n))
+        if n == 3:
+            tilt_x, tilt_y = np.random.uniform(-self.tilt, self.tilt, 2)
+            yaw = np.random.uniform(-self.yaw, self.yaw)
+            matrix = matrix @ _rotation(2, yaw) @ _rotation(1, tilt_y) @ _rotation(0, tilt_x)
+        out = kp.copy()
+        out[..., :n] = np.einsum("...c,kc->...k", kp[..., :n], matrix) * present
+        results["keypoint"] = out
+        return results
+
+
+def _rotation(axis: int, angle: float) -> np.ndarray:
+    """3x3 rotation by `angle` radians about coordinate axis 0 (x), 1 (y) or 2 (z)."""
+    a, b = [i for i in range(3) if i != axis]
+    out = np.eye(3)
+    out[a, a] = out[b, b] = np.cos(angle)
+    out[a, b], out[b, a] = -np.sin(angle), np.sin(angle)
+    return out
+
+
 class SkeletonToPose2D(BaseTransform):
     """bench keypoints (M, T, V, 3) -> MMAction2's 2D pose: keypoint (M, T, V, 2) in pixels,
     keypoint_score (M, T, V), img_shape. 3D layouts drop depth and look at the body from the
@@ -112,4 +154,5 @@ class SkeletonToPose2D(BaseTransform):
 
 def transform_classes() -> dict:
     return {cls.__name__: cls for cls in (LayoutJointToBone, LayoutGenSkeFeat,
-                                          LayoutPreNormalize3D, SkeletonToPose2D)}
+                                          LayoutPreNormalize3D, RandomRotScale,
+                                          SkeletonToPose2D)}
