@@ -89,3 +89,25 @@ def test_normalised_clip_is_invariant_to_position_and_size():
 
 def test_knn_is_registered():
     assert METHODS.get("knn") is KNN
+
+
+def test_val_joins_train_for_a_final_fit_with_padding(tmp_path):
+    import dataclasses
+
+    data = toy_bundle(classes=3, train=2, val=1, test=1)
+    short = dataclasses.replace(data.val, keypoint=data.val.keypoint[:, :1, :10])  # 1 body, 10 frames
+    merged = dataclasses.replace(data, val=short).with_val_in_train()
+    n = len(data.train)
+    assert merged.train.sample_ids == data.train.sample_ids + data.val.sample_ids
+    assert merged.train.keypoint.shape[1:] == data.train.keypoint.shape[1:]
+    np.testing.assert_array_equal(merged.train.keypoint[n:, :1, :10], short.keypoint)
+    assert not merged.train.keypoint[n:, 1:].any() and not merged.train.keypoint[n:, :, 10:].any()
+    np.testing.assert_array_equal(merged.train.labels[n:], data.val.labels)
+    assert len(merged.val) == 0 and merged.test is data.test
+    # knn outside smoke fits on both: a val clip is its own nearest neighbour
+    knn = KNN(KNN.default_config("cpu"), profile="cpu", seed=0, workdir=tmp_path, cache_dir=tmp_path)
+    assert knn.config["include_val"] and not KNN.default_config("smoke")["include_val"]
+    knn.fit(data)
+    pred = knn.predict(data.val, data)
+    assert (pred.scores.argmax(1) == data.val.labels).all()
+    np.testing.assert_allclose(pred.scores.max(1), 0.0, atol=1e-5)

@@ -206,3 +206,18 @@ def test_generation_repeats_no_ngram(fitted):
             grams = [tuple(gen[k:k + n]) for k in range(len(gen) - n + 1)]
             assert len(grams) == len(set(grams))
     assert any(len(gen) >= 3 for gen in out)  # it did generate
+
+
+def test_fit_on_train_and_val_trains_on_both(tmp_path, monkeypatch):
+    from bench.methods.lvlm_var import tuning
+
+    seen = {}
+    monkeypatch.setattr(tuning, "finetune", lambda bb, prompts, examples, *a, **k:
+                        seen.update(n=len(examples)) or {"steps": 0.0})
+    monkeypatch.setattr("bench.methods.lvlm_var.method.LvlmVar._save_adapter", lambda self: None)
+    bundle = toy_bundle(num_classes=3, train_per_class=3, test_per_class=1)
+    from bench.methods.lvlm_var.config import default_config
+    assert default_config("cpu")["fit_on"] == "train+val"
+    method = _method(tmp_path, **{"fit_on": "train+val", "vst.epochs": 2, "vst.vq_epochs": 1})
+    method.fit(bundle)
+    assert seen["n"] == len(bundle.train) + len(bundle.val)

@@ -1,6 +1,7 @@
 """In-memory skeleton data handed to methods: one SkeletonSet per split, bundled with its manifest."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +50,23 @@ class DataBundle:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def with_val_in_train(self) -> "DataBundle":
+        """The bundle with val appended to train (and no val): for a final fit on the whole
+        official train split by a method that selects nothing on the validation part."""
+        a, b = self.train, self.val
+        if not len(b):
+            return self
+        frames = max(a.keypoint.shape[2], b.keypoint.shape[2])
+        persons = max(a.keypoint.shape[1], b.keypoint.shape[1])
+
+        def padded(kp):
+            pad = [(0, 0), (0, persons - kp.shape[1]), (0, frames - kp.shape[2]), (0, 0), (0, 0)]
+            return np.pad(kp, pad)
+        descriptions = (None if a.descriptions is None or b.descriptions is None
+                        else a.descriptions + b.descriptions)
+        train = SkeletonSet(a.sample_ids + b.sample_ids,
+                            np.concatenate([padded(a.keypoint), padded(b.keypoint)]),
+                            np.concatenate([a.num_frames, b.num_frames]),
+                            np.concatenate([a.labels, b.labels]), descriptions)
+        return dataclasses.replace(self, train=train, val=b.subset(np.arange(0)))

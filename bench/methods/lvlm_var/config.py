@@ -12,6 +12,9 @@ PROFILES = ("smoke", "cpu", "paper")
 # Shared by every profile; the per-profile tables below override some of them.
 _BASE = {
     # Video-to-Semantic-Tokens
+    # train: the train part only; train+val: the whole official train split (LVLM-VAR selects
+    # nothing on val, so the validation part is more training data)
+    "fit_on": "train+val",
     "vst.window": 16,  # frames per window
     "vst.token_rate": 4.0,  # windows (tokens) per second of video; stride = fps / token_rate
     "vst.pose_frames": 4,  # poses sampled inside each window for the features
@@ -90,7 +93,7 @@ _BASE = {
 _PROFILE = {
     "smoke": {
         "vst.codebook": 32, "vst.dim": 32, "vst.hidden": 128, "vst.epochs": 40, "vst.vq_epochs": 10,
-        "vst.aug_copies": 1,
+        "vst.aug_copies": 1, "fit_on": "train",
         "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
                          r"|mlp\.(gate_proj|up_proj|down_proj))"),
         "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 10.0,
@@ -114,6 +117,7 @@ _PROFILE = {
 CHOICES = {
     "vst.context": ("none", "neighbours", "clip"),
     "vst.video": ("none", "clip"),
+    "fit_on": ("train", "train+val"),
     "lvlm.backbone": ("tiny-llama", "smollm2-135m-instruct", "llava-1.5"),
     "lvlm.template": ("chatml", "llava15"),
     "lvlm.injection": ("projector", "vocab"),

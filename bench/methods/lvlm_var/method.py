@@ -91,6 +91,8 @@ class LvlmVar(Method):
 
         cfg = self.config
         check_backbone(cfg)
+        if cfg["fit_on"] == "train+val":
+            data = data.with_val_in_train()
         t0 = time.perf_counter()
         self.vst, hit = fit_or_load_vst(self, data)
         self.stats.update({"vst_cache_hit": float(hit), "vst_fit_s": time.perf_counter() - t0})
