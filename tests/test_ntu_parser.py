@@ -249,7 +249,7 @@ def replace_first_field(line, token):
 
 
 @pytest.mark.parametrize("case, fast_path_takes_it", [
-    ("count spelled 25.0", False), ("nan", False), ("plus sign", False),
+    ("count spelled 25.0", False), ("nan", False), ("plus sign", True),
     ("more than 18 digits", False), ("tabs and extra spaces", True), ("trailing blank lines", True),
 ])
 def test_unusual_but_valid_files_parse_the_same_either_way(case, fast_path_takes_it):
@@ -269,3 +269,96 @@ def test_unusual_but_valid_files_parse_the_same_either_way(case, fast_path_takes
     data = "".join(lines).encode()
     assert (_parse_fast(data) is not None) == fast_path_takes_it
     assert_same_parse(parse_skeleton_bytes(data), parse_skeleton_bytes(data, fast=False))
+
+
+# ---- number spellings: the fast path converts exactly like float() -----------------------------
+
+# Every spelling here is taken by the fast path (the 8-byte SWAR reader or its digit-by-digit
+# fallback), and must give float()'s double bit for bit.
+TAKEN = ["-0", "0", "-0.0", "+1.5", "+0", "5.", ".5", "-.5", "1e5", "1E-5", "2.5e+3", "-7e0",
+         "1e22", "1e-22", "123456789012345678", "9007199254740993", "1234567890.123456",
+         "0.1234567890123456", "1234567.12345678", "12345678.9", "0.000000001", "-1036.233",
+         "0.02764709", "-0.2059419", "72057594037931101", "00012.5000", "9999999.99999999",
+         "9999999.9", "-123456.7", "-3.785547", "1234567", "-1234567", "0.12345678", "-.0"]
+# Spellings only the exact path reads (the fast path gives up on the file, result the same).
+GIVEN_UP = ["1e23", "1e-23", "0.12345678901234567", "1" + "0" * 19, "inf", "1_0"]
+
+
+def file_with(tokens, eol="\r\n", last_eol=True):
+    """One frame, one body; tokens fill the 9 info fields after the body id, then the joints."""
+    tokens = list(tokens)
+    fields = (tokens * (1 + (9 + 300) // len(tokens)))[: 9 + 300]
+    lines = ["1", "1", "42 " + " ".join(fields[:9]), "25"]
+    lines += [" ".join(fields[9 + 12 * j: 21 + 12 * j]) for j in range(25)]
+    return (eol.join(lines) + (eol if last_eol else "")).encode(), fields
+
+
+def expect_float_exact(data, fields):
+    sf = parse_skeleton_bytes(data)
+    body = sf.bodies[0]
+    assert body.body_id == 42
+    assert body.info[0, 1:].tobytes() == np.array([float(t) for t in fields[:9]]).tobytes()
+    expected = np.array([float(t) for t in fields[9:]]).astype(np.float32).reshape(25, 12)
+    assert body.joints[0].tobytes() == expected.tobytes()
+    assert_same_parse(sf, parse_skeleton_bytes(data, fast=False))
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n"])
+def test_fast_path_takes_edge_spellings_and_matches_float(eol):
+    for shift in range(len(TAKEN)):  # every token in every field position, near the end too
+        data, fields = file_with(TAKEN[shift:] + TAKEN[:shift], eol)
+        assert _parse_fast(data) is not None
+        expect_float_exact(data, fields)
+    data, fields = file_with(TAKEN, eol, last_eol=False)  # no line end after the last number
+    assert _parse_fast(data) is not None
+    expect_float_exact(data, fields)
+
+
+@pytest.mark.parametrize("token", GIVEN_UP)
+def test_unusual_spellings_fall_back_to_the_exact_path(token):
+    data, fields = file_with(["0.5", token, "-3"])
+    assert _parse_fast(data) is None
+    expect_float_exact(data, fields)
+
+
+def test_random_long_decimals_and_exponents_match_float():
+    """1-17 significant digits and exponents from -30 to 20: whichever path reads them, the
+    doubles are float()'s."""
+    rng = np.random.default_rng(11)
+    tokens = []
+    for _ in range(2000):
+        digits = "".join(rng.choice(list("0123456789"), rng.integers(1, 18)))
+        point = rng.integers(0, len(digits) + 1)
+        token = digits[:point] + "." + digits[point:] if rng.random() < 0.7 else digits
+        if token == ".":
+            token = "0"
+        if rng.random() < 0.4:
+            token += "e" + str(rng.integers(-30, 21))
+        tokens.append(("-" if rng.random() < 0.5 else "") + token)
+    for start in range(0, len(tokens), 300):
+        data, fields = file_with(tokens[start:start + 300])
+        expect_float_exact(data, fields)
+    short = [t for t in tokens if "e" not in t and len(t.strip("-").replace(".", "")) <= 15]
+    for start in range(0, len(short), 309):
+        data, fields = file_with(short[start:start + 309])
+        assert _parse_fast(data) is not None  # up to 15 digits, no exponent: always fast
+        expect_float_exact(data, fields)
+
+
+def test_random_ntu_style_numbers_take_the_fast_path_exactly():
+    """'%.7g' values over 13 orders of magnitude and 1-9 digit decimals with the point anywhere:
+    all on the 8-byte path (or its digit-by-digit fallback), all float()'s doubles."""
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        tokens = []
+        for _ in range(309):
+            if rng.random() < 0.4:
+                tokens.append("%.7g" % (rng.normal() * 10.0 ** rng.integers(-6, 7)))
+                continue
+            digits = "".join(rng.choice(list("0123456789"), rng.integers(1, 10)))
+            point = rng.integers(0, len(digits) + 1)
+            token = digits[:point] + "." + digits[point:] if rng.random() < 0.8 else digits
+            tokens.append(("-" if rng.random() < 0.5 else "") + (token if token != "." else "0"))
+        data, fields = file_with(tokens)
+        assert _parse_fast(data) is not None
+        expect_float_exact(data, fields)

@@ -16,7 +16,9 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -27,6 +29,8 @@ from bench.specs import short_hash
 
 HASH_MEMO = "file-sha256.json"
 DONE = "done"
+OWNER = ".owner"  # "<host> <pid>" of the process filling a temporary folder
+STALE_PARTIAL_SECONDS = 3600
 
 
 def prepared_root() -> Path:
@@ -79,14 +83,18 @@ def build_once(key: str, fill: Callable[[Path], None]) -> Path:
     """The folder prepared_root()/key, made by `fill(tmp)` on first use, then renamed into place.
 
     If fill raises (or the process dies), the temporary folder is removed (or stays hidden as
-    `.<key>.*.partial`, never read) and no entry exists."""
+    `.<key>.*.partial`, never read, until a later preparation removes it as stale) and no entry
+    exists."""
     target = prepared_root() / key
     if (target / DONE).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".partial", dir=target.parent))
     try:
+        (tmp / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         fill(tmp)
+        (tmp / OWNER).unlink()
         (tmp / DONE).write_text("")
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache may be shared
         if target.exists() and not (target / DONE).exists():
@@ -99,6 +107,41 @@ def build_once(key: str, fill: Callable[[Path], None]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def remove_stale_partials(folder: Path) -> int:
+    """Remove the temporary folders that hard-killed preparations left in `folder`: those whose
+    owner process on this host is gone, and those (owner unknown or on another host) untouched
+    for STALE_PARTIAL_SECONDS. A live owner's folder is kept however old. Returns the count."""
+    removed = 0
+    for path in folder.glob(".*.partial"):
+        if path.is_dir() and _is_stale(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _is_stale(path: Path) -> bool:
+    try:
+        host, pid = (path / OWNER).read_text().split()
+        if host == socket.gethostname():
+            return not _process_alive(int(pid))
+    except (OSError, ValueError):
+        pass  # no owner file yet (just created) or unreadable: judge by age
+    try:
+        return time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS
+    except OSError:
+        return False  # removed meanwhile
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
 
 
 def save_arrays(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
