@@ -16,6 +16,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layout", help="with --data FILE.pkl: ntu25 | kinect20 | coco17")
     p.add_argument("--split", help="with --data FILE.pkl: e.g. xsub (train on xsub_train, test "
                    "on xsub_val)")
+    p.add_argument("--fps", type=float, help="with --data FILE.pkl: its frame rate (default 30, "
+                   "NTU's); LVLM-VAR's token rate is per second")
     p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     p.add_argument("--out", default="bench-out", help="output folder (default: ./bench-out)")
@@ -49,7 +51,7 @@ def _source(args, suite_name, default_suite=None):
     Returns (suite, data_arg, source); with --data FILE.pkl the suite is made from the file."""
     from bench.datasets import PICKLE, default_data_arg, resolve_source, suite_for
 
-    data_arg = default_data_arg(args.data_root, args.data, args.layout, args.split)
+    data_arg = default_data_arg(args.data_root, args.data, args.layout, args.split, args.fps)
     if not suite_name and not data_arg.startswith(PICKLE):
         suite_name = default_suite
     suite, data_arg = suite_for(suite_name, data_arg)
@@ -237,7 +239,7 @@ def _data_path_source(args):
 
     is_data = args.path == "synthetic" or Path(args.path).is_file()
     data_arg = default_data_arg(None if is_data else args.path, args.path if is_data else None,
-                                args.layout, args.split)
+                                args.layout, args.split, args.fps)
     suite, data_arg = suite_for(None if data_arg.startswith(PICKLE) else args.suite, data_arg)
     return suite, resolve_source(suite, data_arg)
 
@@ -276,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prepare: also write the data as FORMAT (pkl: MMAction2/PYSKL pickle)")
     p.add_argument("--layout", help="prepare FILE.pkl: ntu25 | kinect20 | coco17")
     p.add_argument("--split", help="prepare FILE.pkl: e.g. xsub")
+    p.add_argument("--fps", type=float, help="prepare FILE.pkl: its frame rate (default 30)")
     p.add_argument("--expected", metavar="FILE", help="check: the official available-samples "
                    "list (e.g. ntu120_available_samples.txt) to find absent samples")
     p.add_argument("--dataset", choices=["ntu60", "ntu120"],

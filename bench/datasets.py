@@ -4,7 +4,7 @@ A data source (the `data_arg` every run is given) is one of:
 - `synthetic`: generated once into the cache, in the real NTU raw format;
 - a directory: raw NTU `.skeleton` files, or for the Kinect v1 suites (utd-mhad-xsub,
   msr-action3d-xsub) the dataset's own folder, converted once;
-- `pkl:<layout>:<split>:<path>`: any MMAction2/PYSKL annotation pickle with a declared layout
+- `pkl:<layout>:<split>:<fps>:<path>`: any MMAction2/PYSKL annotation pickle with a declared layout
   (`--data FILE.pkl --layout L --split S`); its suite is made from the file (`<name>-<split>`).
 Nothing ever falls back to synthetic data silently. Prepared arrays are cached by the content
 hash of the sources and the preparation settings (bench/data/prepared.py).
@@ -25,6 +25,7 @@ from bench.suites import SUITES, SuiteSpec
 
 SYNTHETIC = "synthetic"
 PICKLE = "pkl:"
+PICKLE_FPS = 30.0  # a pickle does not record its frame rate: NTU's unless --fps says otherwise
 ARRAYS_VERSION = 2  # bump when the prepared NTU-array format changes
 DEFAULT_SUITE = "ntu60-xsub"
 PICKLE_METHODS = ("lvlm_var", "stgcn", "knn")
@@ -63,7 +64,7 @@ def suite_class_names(suite: SuiteSpec) -> list[str]:
 # ---- the user's choice of data -----------------------------------------------------------------
 
 def default_data_arg(data_root: str | None, data: str | None, layout: str | None = None,
-                     split: str | None = None) -> str:
+                     split: str | None = None, fps: float | None = None) -> str:
     """--data synthetic, --data FILE.pkl (with --layout), --data-root DIR or $BENCH_DATA_ROOT."""
     if data and data_root:
         raise BenchError("give either --data (synthetic or FILE.pkl) or --data-root DIR, not both")
@@ -71,9 +72,9 @@ def default_data_arg(data_root: str | None, data: str | None, layout: str | None
         if not data.endswith((".pkl", ".pickle")) and not Path(data).is_file():
             raise BenchError(f"--data {data!r}: expected 'synthetic' or an annotation pickle "
                              f"FILE.pkl (use --data-root DIR for a dataset folder)")
-        return pickle_data_arg(data, layout, split)
-    if layout or split:
-        raise BenchError("--layout and --split apply only to --data FILE.pkl")
+        return pickle_data_arg(data, layout, split, fps)
+    if layout or split or fps:
+        raise BenchError("--layout, --split and --fps apply only to --data FILE.pkl")
     if data:
         return SYNTHETIC
     root = data_root or os.environ.get("BENCH_DATA_ROOT")
@@ -83,7 +84,8 @@ def default_data_arg(data_root: str | None, data: str | None, layout: str | None
     return root
 
 
-def pickle_data_arg(path: str, layout: str | None, split: str | None) -> str:
+def pickle_data_arg(path: str, layout: str | None, split: str | None,
+                    fps: float | None = None) -> str:
     from bench.data.layouts import LAYOUTS, get_layout
 
     if not layout:
@@ -93,14 +95,17 @@ def pickle_data_arg(path: str, layout: str | None, split: str | None) -> str:
     file = Path(path).expanduser().resolve()
     if not file.is_file():
         raise BenchError(f"--data {path}: no such file")
-    return f"{PICKLE}{layout}:{split or ''}:{file}"
+    if fps is not None and not 0 < fps <= 1000:
+        raise BenchError(f"--fps {fps}: expected the pickle's frame rate in frames per second")
+    return f"{PICKLE}{layout}:{split or ''}:{fps or ''}:{file}"
 
 
-def parse_pickle_arg(data_arg: str) -> tuple[Path, str, str] | None:
+def parse_pickle_arg(data_arg: str) -> tuple[Path, str, str, float] | None:
+    """(path, layout, split, fps) of a pickle data argument (fps 30, NTU's, unless given)."""
     if not data_arg.startswith(PICKLE):
         return None
-    layout, split, path = data_arg[len(PICKLE):].split(":", 2)
-    return Path(path), layout, split
+    layout, split, fps, path = data_arg[len(PICKLE):].split(":", 3)
+    return Path(path), layout, split, float(fps or PICKLE_FPS)
 
 
 def suite_for(name: str | None, data_arg: str) -> tuple[SuiteSpec, str]:
@@ -109,7 +114,7 @@ def suite_for(name: str | None, data_arg: str) -> tuple[SuiteSpec, str]:
     parsed = parse_pickle_arg(data_arg)
     if parsed is None:
         return SUITES.get(name or DEFAULT_SUITE), data_arg
-    path, layout, split = parsed
+    path, layout, split, fps = parsed
     meta = _open_pickle_source(path, layout)["meta"]
     if not split:
         from bench.data.pose_prepare import available_protocols
@@ -120,12 +125,12 @@ def suite_for(name: str | None, data_arg: str) -> tuple[SuiteSpec, str]:
         split = protocols[0]
     suite = SuiteSpec(f"{path.name}-{split}", path.name, split, PICKLE_METHODS,
                       f"{path.name}, split {split}_train / {split}_val, layout {layout}",
-                      len(meta["class_names"]), layout=layout,
+                      len(meta["class_names"]), layout=layout, fps=fps,
                       class_names=tuple(meta["class_names"]))
     if name and name != suite.name:
         raise BenchError(f"--suite {name!r} does not apply to --data {path}: its suite is "
                          f"{suite.name!r}, made from the file and --split")
-    return suite, f"{PICKLE}{layout}:{split}:{path}"
+    return suite, f"{PICKLE}{layout}:{split}:{fps}:{path}"
 
 
 # ---- sources -----------------------------------------------------------------------------------
@@ -135,7 +140,7 @@ def resolve_source(suite: SuiteSpec, data_arg: str) -> DataSource:
 
     parsed = parse_pickle_arg(data_arg)
     if parsed is not None:
-        return _pickle_source(suite, *parsed)
+        return _pickle_source(suite, *parsed[:3])  # the fps is the suite's
     if suite.dataset in KINECT_V1_DATASETS:
         return _kinect_v1_source(suite, data_arg)
     return _ntu_source(suite, data_arg)

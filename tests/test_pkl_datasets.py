@@ -285,3 +285,15 @@ def test_cli_pickle_errors_are_one_line(kinect_pkl, extra, message):
     res = _bench("run", "--data", str(kinect_pkl), "--methods", "knn", *extra)
     assert res.returncode == 2 and message in res.stderr, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def test_fps_of_a_pickle_is_declared_or_ntus(kinect_pkl):
+    suite, data_arg = suite_for(None, default_data_arg(None, str(kinect_pkl), "kinect20", "xsub"))
+    assert suite.fps == 30.0 and load_bundle(resolve_source(suite, data_arg)).fps == 30.0
+    suite, data_arg = suite_for(None, default_data_arg(None, str(kinect_pkl), "kinect20", "xsub",
+                                                       15.0))
+    assert suite.fps == 15.0 and load_bundle(resolve_source(suite, data_arg)).fps == 15.0
+    with pytest.raises(BenchError, match="--fps -2.0: expected the pickle's frame rate"):
+        default_data_arg(None, str(kinect_pkl), "kinect20", "xsub", -2.0)
+    with pytest.raises(BenchError, match="apply only to --data FILE.pkl"):
+        default_data_arg("/data/ntu", None, None, None, 15.0)
