@@ -25,13 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lvlm_gpu import GEOMETRY  # noqa: E402
 
-# CLIP ViT-L/14 at 336 px (LLaVA-1.5's vision tower) and a toy one.
-VISION = {
-    "tiny": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-                 image_size=32, patch_size=16),
-    "large": dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                  num_attention_heads=16, image_size=336, patch_size=14, projection_dim=768),
-}
+# CLIP ViT-L/14 at 336 px: LLaVA-1.5's vision tower (the tiny geometry takes lm.TINY_VISION).
+CLIP_L_336 = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                  num_attention_heads=16, image_size=336, patch_size=14, projection_dim=768)
 LLAVA_VOCAB = 32064  # LLaMA's 32000 + <image> + <pad>, padded to a multiple of 64
 
 
@@ -48,7 +44,7 @@ def write_random_llava(out: Path, geometry: str = "tiny", vocab: int = 800) -> P
     from transformers import (CLIPVisionConfig, LlamaConfig, LlavaConfig,
                               LlavaForConditionalGeneration)
 
-    from bench.methods.lvlm_var.lm import PLACEHOLDER, tiny_tokenizer
+    from bench.methods.lvlm_var.lm import PLACEHOLDER, TINY_VISION, tiny_tokenizer
 
     tokenizer = tiny_tokenizer(tokenizer_corpus(), vocab)
     hidden, inter, layers, heads = GEOMETRY[geometry]
@@ -57,7 +53,7 @@ def write_random_llava(out: Path, geometry: str = "tiny", vocab: int = 800) -> P
                        vocab_size=len(tokenizer) if geometry == "tiny" else LLAVA_VOCAB,
                        max_position_embeddings=4096, bos_token_id=tokenizer.bos_token_id,
                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    vision = CLIPVisionConfig(**VISION["tiny" if geometry == "tiny" else "large"])
+    vision = CLIPVisionConfig(**(TINY_VISION if geometry == "tiny" else CLIP_L_336))
     config = LlavaConfig(vision_config=vision, text_config=text,
                          image_token_index=tokenizer.convert_tokens_to_ids(PLACEHOLDER))
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -33,3 +33,16 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """Each test session gets its own cache dir unless the caller pinned one."""
     if "BENCH_CACHE_TEST_KEEP" not in os.environ:
         monkeypatch.setenv("BENCH_CACHE", str(tmp_path_factory.getbasetemp() / "bench-cache"))
+
+
+@pytest.fixture(scope="session")
+def llava_dir(tmp_path_factory) -> Path:
+    """A tiny random LLaVA-1.5 HF directory written by benchmarks/random_llava.py."""
+    import importlib.util
+
+    pytest.importorskip("transformers")
+    spec = importlib.util.spec_from_file_location("random_llava",
+                                                  REPO / "benchmarks" / "random_llava.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_random_llava(tmp_path_factory.mktemp("llava") / "llava-tiny", "tiny")

@@ -2,8 +2,6 @@
 checkpointing, LoRA on the language model) on a tiny random LLaVA written to disk."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,18 +12,9 @@ pytest.importorskip("peft")
 
 from test_lvlm_vst import toy_bundle  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "random_llava.py"
 SMALL_VST = {"vst.codebook": 16, "vst.dim": 16, "vst.hidden": 32, "vst.epochs": 3,
              "vst.vq_epochs": 2, "vst.aug_copies": 0, "lvlm.steps": 4, "lvlm.max_new_tokens": 6,
              "eval.faithfulness_samples": 0}
-
-
-@pytest.fixture(scope="module")
-def llava_dir(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("random_llava", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_random_llava(tmp_path_factory.mktemp("llava") / "llava-tiny", "tiny")
 
 
 def test_paper_profile_loads_the_directory_and_trains_lora_in_bf16(llava_dir, tmp_path, monkeypatch):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +13,6 @@ pytest.importorskip("decord")
 from bench.errors import BenchError  # noqa: E402
 from test_lvlm_vst import toy_bundle  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "random_llava.py"
-
-
-@pytest.fixture(scope="module")
-def llava_dir(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("random_llava", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_random_llava(tmp_path_factory.mktemp("llava") / "llava-tiny", "tiny")
 
 
 def _cfg(llava_dir, **overrides):

@@ -19,6 +19,13 @@ def temporal_conv(in_c: int, out_c: int, kernel: int = 1, stride: int = 1,
         nn.BatchNorm2d(out_c))
 
 
+def residual_branch(in_c: int, out_c: int, stride: int) -> nn.Module:
+    """The skip path of a block: identity where shapes agree, else a strided 1x1 conv + BN."""
+    if in_c == out_c and stride == 1:
+        return nn.Identity()
+    return temporal_conv(in_c, out_c, 1, stride)
+
+
 class MultiScaleTCN(nn.Module):
     """Parallel temporal branches (CTR-GCN, MS-G3D): one per dilation (1x1 reduce, ReLU, k x 1
     dilated conv), a 3 x 1 max-pool branch and a plain 1x1 branch, concatenated.
@@ -44,12 +51,7 @@ class MultiScaleTCN(nn.Module):
             *reduce(width), nn.MaxPool2d((3, 1), stride=(stride, 1), padding=(1, 0)),
             nn.BatchNorm2d(width)))
         self.branches.append(temporal_conv(in_c, last, 1, stride))
-        if not residual:
-            self.residual = None
-        elif in_c == out_c and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = temporal_conv(in_c, out_c, 1, stride)
+        self.residual = residual_branch(in_c, out_c, stride) if residual else None
         self.act = nn.ReLU(inplace=True) if act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

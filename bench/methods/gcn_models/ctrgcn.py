@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from bench.methods.gcn_models.common import (MultiScaleTCN, PersonDataBN, StackedGCN,
-                                             temporal_conv)
+                                             residual_branch, temporal_conv)
 
 
 class ChannelTopologyGC(nn.Module):
@@ -73,12 +73,7 @@ class CTRBlock(nn.Module):
         self.gcn = CTRGraphConv(in_c, out_c, A)
         self.tcn = MultiScaleTCN(out_c, out_c, kernel=5, stride=stride, dilations=(1, 2),
                                  residual=False, act=False)
-        if not residual:
-            self.residual = None
-        elif in_c == out_c and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = temporal_conv(in_c, out_c, 1, stride)
+        self.residual = residual_branch(in_c, out_c, stride) if residual else None
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,9 @@ log = logging.getLogger("bench")
 PLACEHOLDER = "<image>"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_CACHE = "smollm2-135m-instruct"
+# The unused CLIP tower of the smoke/cpu LLaVA wrappers (the skeleton tokens never see it).
+TINY_VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                   num_attention_heads=2, image_size=32, patch_size=16)
 SPECIALS = ["<unk>", "<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>", PLACEHOLDER]
 
 
@@ -161,8 +164,7 @@ def smollm2_dir(cfg: dict) -> Path:
 def _llava(text_config, placeholder_id: int):
     from transformers import CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration
 
-    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                              num_attention_heads=2, image_size=32, patch_size=16)
+    vision = CLIPVisionConfig(**TINY_VISION)
     config = LlavaConfig(vision_config=vision, text_config=text_config,
                          image_token_index=placeholder_id)
     return LlavaForConditionalGeneration(config)
@@ -233,8 +235,13 @@ def check_backbone(cfg: dict) -> None:
         raise BenchError("lvlm.load_in_4bit=true needs bitsandbytes (pip install bitsandbytes)")
 
 
+def configured_llava_dir(cfg: dict) -> str:
+    """The LLaVA-1.5 directory the config names: lvlm.model_path, else $BENCH_LLAVA_PATH."""
+    return cfg["lvlm.model_path"] or os.environ.get("BENCH_LLAVA_PATH", "")
+
+
 def llava15_path(cfg: dict) -> Path:
-    path = cfg["lvlm.model_path"] or os.environ.get("BENCH_LLAVA_PATH", "")
+    path = configured_llava_dir(cfg)
     if not path or not (Path(path) / "config.json").is_file():
         raise BenchError(f"lvlm.backbone=llava-1.5 needs a local HF-format LLaVA-1.5 directory: "
                          f"set lvlm.model_path or BENCH_LLAVA_PATH (got {path or 'nothing'!r})")

@@ -31,7 +31,9 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def encoder_path(cfg: dict) -> Path:
-    path = cfg["vst.video_encoder"] or cfg["lvlm.model_path"] or os.environ.get("BENCH_LLAVA_PATH", "")
+    from bench.methods.lvlm_var.lm import configured_llava_dir
+
+    path = cfg["vst.video_encoder"] or configured_llava_dir(cfg)
     if not path or not (Path(path) / "config.json").is_file():
         raise BenchError(f"vst.video=clip needs a local HF directory of LLaVA-1.5 or a CLIP vision "
                          f"model: set vst.video_encoder, lvlm.model_path or BENCH_LLAVA_PATH "
