@@ -133,6 +133,10 @@ def pooled(fn, paths, workers: int, repeats: int) -> float:
     return best
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
 def report(title: str, seconds: dict[str, float], files: int, megabytes: float) -> None:
     for label, sec in seconds.items():
         print(f"{title:10s} {label:28s} {files / sec:8.0f} files/s {megabytes / sec:7.1f} MB/s"
@@ -166,6 +170,8 @@ def main() -> None:
         bad = [p.name for p in paths if not same(p)]  # also compiles the fast path once
         print(f"{len(paths)} files, {megabytes:.1f} MB; both bench paths agree with the "
               f"reference on every field: {'yes' if not bad else 'NO: ' + ', '.join(bad[:5])}")
+        print(f"load average before timing: {load()} (other jobs on this machine slow both "
+              "parsers; the fastest of --repeats runs per file is kept)")
         one = single_core(PARSERS, paths, args.repeats)
         report("1 core", one, len(paths), megabytes)
         if args.workers > 1:
@@ -180,6 +186,7 @@ def main() -> None:
         print(f"NTU120 ({NTU120_FILES:,} files like these) on 8 cores, parse + to_keypoint: "
               f"{minutes:.1f} min (single-core rate x 8 x measured pool efficiency "
               f"{scaling:.2f})")
+        print(f"load average after timing: {load()}")
     finally:
         if tmp is not None:
             shutil.rmtree(tmp)

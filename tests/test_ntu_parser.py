@@ -157,6 +157,8 @@ def test_errors_name_file_and_line(tmp_path, case, pattern):
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="cannot read"):
         parse_skeleton_file(tmp_path / "nope.skeleton")
+    with pytest.raises(DataError, match=r"cannot read NTU skeleton file \(Is a directory\)"):
+        parse_skeleton_file(tmp_path)
 
 
 def test_loader_pads_and_runs_in_a_pool(tmp_path):
@@ -362,3 +364,27 @@ def test_random_ntu_style_numbers_take_the_fast_path_exactly():
         data, fields = file_with(tokens)
         assert _parse_fast(data) is not None
         expect_float_exact(data, fields)
+
+
+def test_fast_path_groups_tracks_like_the_exact_path():
+    """Ids that swap order between frames, repeat within a frame, vanish and return: the
+    compiled grouping gives the tracks, their order and their frames that the exact path does."""
+    frames = [[(5, person(0, 0.5)), (7, person(0, 0.2, x0=1.0))],
+              [(7, person(1, 0.2, x0=1.0)), (5, person(1, 0.5))],
+              [],
+              [(5, person(3, 0.5)), (9, noise_object(3)), (5, noise_object(4)),
+               (7, person(3, 0.2))],
+              [(5, noise_object(5)), (5, person(4, 0.5))]]
+    data = skeleton_text(frames).encode()
+    assert _parse_fast(data) is not None
+    fast = parse_skeleton_bytes(data)
+    assert [(b.body_id, list(b.frames)) for b in fast.bodies] == [
+        (5, [0, 1, 3, 4]), (7, [0, 1, 3]), (9, [3]), (5, [3, 4])]
+    # the second body 5 of frames 3 and 4, from the text rounded to 7 digits
+    np.testing.assert_allclose(fast.bodies[3].joints[0], noise_object(4), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(fast.bodies[3].joints[1], person(4, 0.5), rtol=1e-6, atol=1e-6)
+    assert_same_parse(fast, parse_skeleton_bytes(data, fast=False))
+    empty = b"3\r\n0\r\n0\r\n0\r\n"  # no body at all: no tracks on either path
+    assert _parse_fast(empty) is not None
+    assert parse_skeleton_bytes(empty).bodies == ()
+    assert parse_skeleton_bytes(empty, fast=False).bodies == ()

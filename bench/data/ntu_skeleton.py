@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -71,10 +70,22 @@ class _StructureError(Exception):
 
 def parse_skeleton_file(path: str | os.PathLike) -> SkeletonFile:
     try:
-        data = Path(path).read_bytes()
+        data = _read(path)
     except OSError as err:
         raise DataError(f"{path}: cannot read NTU skeleton file ({err.strerror})") from None
     return parse_skeleton_bytes(data, os.fspath(path))
+
+
+def _read(path) -> bytes:
+    """The file's bytes with one read of its size: a third of Path.read_bytes' time per file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, os.fstat(fd).st_size + 1)
+        while more := os.read(fd, 1 << 20):  # it grew, or a short read
+            data += more
+        return data
+    finally:
+        os.close(fd)
 
 
 def parse_skeleton_bytes(data: bytes, source: str = "<bytes>", fast: bool = True) -> SkeletonFile:
@@ -83,23 +94,29 @@ def parse_skeleton_bytes(data: bytes, source: str = "<bytes>", fast: bool = True
         raise DataError(f"{source}: empty file (expected a frame count on line 1)")
     parsed = _parse_fast(data) if fast else None
     if parsed is None:
-        parsed = _parse_exact(data, source)
-    num_frames, bodies_per_frame, frame_of, body_ids, info, joints = parsed
-    return SkeletonFile(source, num_frames, bodies_per_frame,
-                        _group_bodies(body_ids, frame_of, info, joints))
+        num_frames, bodies_per_frame, frame_of, body_ids, info, joints = _parse_exact(data, source)
+        parsed = num_frames, bodies_per_frame, _group_bodies(body_ids, frame_of, info, joints)
+    return SkeletonFile(source, *parsed)
 
 
 def _parse_fast(data: bytes):
-    """(frames, bodies per frame, frame of each body entry, body ids, info, joints), or None to
-    use the exact path."""
+    """(frames, bodies per frame, bodies), or None to use the exact path. The compiled parser
+    also groups the entries into tracks, so little is left to do per file here."""
     from bench.data import ntu_skeleton_fast as fast  # imports numba: only when parsing
 
-    status, num_frames, entries, bodies_per_frame, frame_of, body_ids, info, joints = fast.parse(
-        np.frombuffer(data, np.uint8))
+    (status, num_frames, entries, bodies_per_frame, frame_of, info, joints, track_ids, starts,
+     order) = fast.parse(np.frombuffer(data, np.uint8))
     if status != fast.OK:
         return None
-    return (num_frames, bodies_per_frame, frame_of[:entries], body_ids[:entries].tolist(),
-            info[:entries], joints[:entries])
+    if len(track_ids) == 1:  # the common case: views, no copies
+        bodies = (SkeletonBody(int(track_ids[0]), frame_of[:entries], joints[:entries],
+                               info[:entries]),)
+    else:
+        frame_of, joints, info = frame_of[order], joints[order], info[order]
+        bodies = tuple(SkeletonBody(body_id, frame_of[a:b], joints[a:b], info[a:b])
+                       for body_id, a, b in zip(track_ids.tolist(), starts.tolist(),
+                                                starts[1:].tolist()))
+    return num_frames, bodies_per_frame, bodies
 
 
 def _parse_exact(data: bytes, source: str):
@@ -259,7 +276,8 @@ def _show(token: bytes) -> str:
 
 
 def _group_bodies(body_ids: list[int], frame_of, info, joints) -> tuple[SkeletonBody, ...]:
-    """Split body entries into tracks by body id, in order of first appearance."""
+    """Split body entries into tracks by body id, in order of first appearance (the exact
+    path; the fast path applies the same rule in `ntu_skeleton_fast._tracks`)."""
     if len(set(body_ids)) == 1 and (np.diff(frame_of) > 0).all():  # the common case
         return (SkeletonBody(body_ids[0], frame_of, joints, info),)
     groups: dict[tuple[int, int], list[int]] = {}
@@ -299,9 +317,10 @@ def select_bodies(sf: SkeletonFile, max_bodies: int = 2, min_frames: int = 11):
     `max_bodies` slots whose frames it does not overlap (a track that resumes under a new id
     joins its slot); bodies that fit no slot are dropped. Returns (slots of bodies, each in time
     order, and the dropped bodies)."""
-    keep = [b for b in sf.bodies if len(b.frames) >= min_frames and _is_person_shaped(b)]
-    candidates = keep or list(sf.bodies)
-    ranked = sorted(candidates, key=motion_score, reverse=True)
+    ranked = list(sf.bodies)
+    if len(ranked) > 1:  # a single body is kept whatever its shape and motion: skip the scores
+        keep = [b for b in ranked if len(b.frames) >= min_frames and _is_person_shaped(b)]
+        ranked = sorted(keep or ranked, key=motion_score, reverse=True)
     slots: list[list[SkeletonBody]] = [[] for _ in range(max_bodies)]
     used = np.zeros((max_bodies, sf.num_frames), bool)
     for body in ranked:

@@ -19,6 +19,9 @@ The helpers take the buffer's address rather than the array: numba reference-cou
 to helpers, and that bookkeeping, per number, cost more than the conversion. fastmath is not used:
 it would allow the division to be replaced by an inexact multiplication.
 
+It also groups the body entries into tracks (`_tracks`, the rule of `ntu_skeleton._group_bodies`,
+which the exact path uses; tests compare the two), so the Python left per file is a few slices.
+
 Importing this module imports numba, so the parser imports it on first use only.
 """
 from __future__ import annotations
@@ -243,15 +246,16 @@ def _fields(buf, i, n, out, count):
 
 @njit(cache=True)
 def parse(data):
-    """(status, frames, entries, bodies_per_frame, frame_of, body_ids, info, joints) of a file's
-    bytes; per body entry its frame, exact body id, info (E, 10) float64 and joints (E, 25, 12)
-    float32 (the first `entries` rows are valid). status GIVE_UP: use the exact path."""
+    """(status, frames, entries, bodies_per_frame, frame_of, info, joints, track_ids,
+    track_starts, order) of a file's bytes: per body entry its frame, info (E, 10) float64 and
+    joints (E, 25, 12) float32 (the first `entries` rows are valid), and the entries grouped
+    into tracks (see `_tracks`). status GIVE_UP: use the exact path."""
     n, buf = len(data), data.ctypes.data
     capacity = n // _MIN_ENTRY_BYTES + 1
     info = np.empty((capacity, NUM_INFO))
     joints = np.empty((capacity, NUM_JOINTS, NUM_JOINT_FIELDS), np.float32)
     frame_of, body_ids = np.empty(capacity, np.int64), np.empty(capacity, np.int64)
-    give_up = (GIVE_UP, 0, 0, frame_of, frame_of, body_ids, info, joints)
+    give_up = (GIVE_UP, 0, 0, frame_of, frame_of, info, joints, body_ids, frame_of, frame_of)
     num_frames, i = _integer(buf, 0, n)
     if i < 0 or num_frames > n // 2:  # a frame takes at least 2 bytes
         return give_up
@@ -287,4 +291,43 @@ def parse(data):
         i += 1
     if i != n:
         return give_up
-    return OK, num_frames, entries, bodies_per_frame, frame_of, body_ids, info, joints
+    track_ids, track_starts, order = _tracks(frame_of[:entries], body_ids[:entries])
+    return (OK, num_frames, entries, bodies_per_frame, frame_of, info, joints, track_ids,
+            track_starts, order)
+
+
+@njit(cache=True)
+def _tracks(frame_of, body_ids):
+    """Body entries grouped into tracks, in order of first appearance: a track is one body id,
+    and the same id twice in one frame makes a second track (kept, not merged). Returns the
+    track ids, where each track starts in `order`, and `order`: the entries sorted by track,
+    in file order within one (a stable counting sort)."""
+    entries = len(body_ids)
+    track_of = np.empty(entries, np.int64)
+    track_ids, track_dups = np.empty(entries, np.int64), np.empty(entries, np.int64)
+    tracks, frame_start = 0, 0
+    for e in range(entries):
+        if e > 0 and frame_of[e] != frame_of[e - 1]:
+            frame_start = e
+        dup = 0  # how often this id came before in this frame
+        for k in range(frame_start, e):
+            dup += body_ids[k] == body_ids[e]
+        t = 0
+        while t < tracks and not (track_ids[t] == body_ids[e] and track_dups[t] == dup):
+            t += 1
+        if t == tracks:
+            track_ids[t], track_dups[t] = body_ids[e], dup
+            tracks += 1
+        track_of[e] = t
+    starts = np.zeros(tracks + 1, np.int64)  # plain loops: they compile faster than cumsum
+    for e in range(entries):
+        starts[track_of[e] + 1] += 1
+    for t in range(tracks):
+        starts[t + 1] += starts[t]
+    filled = np.zeros(tracks, np.int64)
+    order = np.empty(entries, np.int64)
+    for e in range(entries):
+        t = track_of[e]
+        order[starts[t] + filled[t]] = e
+        filled[t] += 1
+    return track_ids[:tracks], starts, order
