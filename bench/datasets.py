@@ -226,19 +226,21 @@ def load_bundle(source: DataSource, workers: int = 1):
         from bench.data.pose_prepare import open_pose
         arrays = open_pose(source.prepared)
         names, labels = arrays["meta"]["names"], arrays["labels"]
-        descriptions = None
+        descriptions, extras = None, arrays["extras"]  # extras: img_shape etc. of pickles
     else:
         arrays = _prepared_arrays(source, workers)
         names = arrays["names"]
         labels = np.array([int(n[-3:]) - 1 for n in names], dtype=np.int64)
         descriptions = _descriptions(source.root) if source.synthetic else None
+        extras = None
     index = {name: i for i, name in enumerate(names)}
 
     def split(ids) -> SkeletonSet:
         idx = np.array([index[i] for i in ids], dtype=np.int64)
         desc = [descriptions[i] for i in ids] if descriptions else None
         return SkeletonSet(list(ids), arrays["keypoint"][idx], arrays["num_frames"][idx],
-                           labels[idx], desc)
+                           labels[idx], desc,
+                           extras=None if extras is None else [extras[i] for i in idx])
 
     m, suite = source.manifest, source.suite
     return DataBundle(manifest=m, class_names=source.class_names, layout=suite.layout,
@@ -284,20 +286,20 @@ def export_pickle(source: DataSource, out: str | os.PathLike, workers: int = 1) 
     from bench.data.pkl_io import PoseData, clip_annotation, write_pose_pickle
 
     layout = get_layout(source.suite.layout)
-    if source.prepared is not None:
-        from bench.data.pose_prepare import open_pose
+    if source.prepared is not None:  # the source's own annotations back, extra fields included
+        from bench.data.pose_prepare import open_pose, pose_annotations
         arrays = open_pose(source.prepared)
-        names, labels, split = (arrays["meta"]["names"], arrays["labels"],
-                                arrays["meta"]["split"])
-    else:
-        from bench.data.splits import split_names
-        arrays = _prepared_arrays(source, workers)
-        names = arrays["names"]
-        labels = [int(n[-3:]) - 1 for n in names]
-        split = {}
-        for protocol in MMACTION_PROTOCOLS[source.suite.dataset]:
-            train, test = split_names(names, protocol, source.suite.dataset)
-            split.update({f"{protocol}_train": train, f"{protocol}_val": test})
+        data = PoseData(arrays["meta"]["split"], pose_annotations(arrays, layout),
+                        source.class_names, arrays["top_level"])
+        return write_pose_pickle(out, data, layout)
+    from bench.data.splits import split_names
+    arrays = _prepared_arrays(source, workers)
+    names = arrays["names"]
+    labels = [int(n[-3:]) - 1 for n in names]
+    split = {}
+    for protocol in MMACTION_PROTOCOLS[source.suite.dataset]:
+        train, test = split_names(names, protocol, source.suite.dataset)
+        split.update({f"{protocol}_train": train, f"{protocol}_val": test})
     annotations = [clip_annotation(n, arrays["keypoint"][i], arrays["num_frames"][i], labels[i],
                                    layout) for i, n in enumerate(names)]
     data = PoseData(split, annotations, source.class_names)

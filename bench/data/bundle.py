@@ -23,6 +23,8 @@ class SkeletonSet:
     num_frames: np.ndarray
     labels: np.ndarray  # (N,) int64, 0-based class index
     descriptions: list[str] | None = None  # ground-truth motion descriptions (synthetic data)
+    # per sample, the source annotation's other fields (pickles: img_shape, original_shape, ...)
+    extras: list[dict] | None = None
 
     def __len__(self) -> int:
         return len(self.sample_ids)
@@ -32,7 +34,8 @@ class SkeletonSet:
         return SkeletonSet([self.sample_ids[i] for i in idx], self.keypoint[idx],
                            self.num_frames[idx], self.labels[idx],
                            None if self.descriptions is None
-                           else [self.descriptions[i] for i in idx])
+                           else [self.descriptions[i] for i in idx],
+                           None if self.extras is None else [self.extras[i] for i in idx])
 
 
 @dataclass
@@ -65,8 +68,11 @@ class DataBundle:
             return np.pad(kp, pad)
         descriptions = (None if a.descriptions is None or b.descriptions is None
                         else a.descriptions + b.descriptions)
+        extras = (None if a.extras is None and b.extras is None
+                  else [e or {} for e in (a.extras or [None] * len(a))
+                        + (b.extras or [None] * len(b))])
         train = SkeletonSet(a.sample_ids + b.sample_ids,
                             np.concatenate([padded(a.keypoint), padded(b.keypoint)]),
                             np.concatenate([a.num_frames, b.num_frames]),
-                            np.concatenate([a.labels, b.labels]), descriptions)
+                            np.concatenate([a.labels, b.labels]), descriptions, extras)
         return dataclasses.replace(self, train=train, val=b.subset(np.arange(0)))

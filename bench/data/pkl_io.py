@@ -6,8 +6,10 @@ The format (what `ntu60_3d.pkl` and MMAction2's PoseDataset use):
      "annotations": [{"frame_dir": str, "label": int, "keypoint": (M, T, V, C) array,
                       "total_frames": T, ...}, ...]}
 
-2D files add "keypoint_score" (M, T, V) and have C == 2. bench may add an optional top-level
-"class_names" list (MMAction2 ignores unknown top-level keys).
+2D files add "keypoint_score" (M, T, V) and have C == 2; pose-estimator files also carry
+"img_shape" and "original_shape" (h, w). Such other fields, and other top-level keys, must be
+plain data (annotation_extras.py): they are kept through preparation and export. bench may add an
+optional top-level "class_names" list (MMAction2 ignores unknown top-level keys).
 
 A pickle can run arbitrary code while it loads, so the reader admits only the globals that plain
 containers and numpy arrays need; anything else is refused before it is called.
@@ -24,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data.annotation_extras import check_keepable, extra_fields
 from bench.data.layouts import Layout
 from bench.errors import DataError
 
 REQUIRED_FIELDS = ("frame_dir", "label", "keypoint", "total_frames")
+FRAME_SIZE_FIELDS = ("img_shape", "original_shape")  # optional; the frame 2D keypoints are in
 
 
 # ---- data-only unpickling ----------------------------------------------------------------------
@@ -181,6 +185,8 @@ def validate_pose_obj(obj, where: str, layout: Layout | None = None) -> PoseData
         seen.add(name)
     split = _check_split(obj["split"], where, seen)
     extra = {k: v for k, v in obj.items() if k not in ("split", "annotations", "class_names")}
+    for key, value in extra.items():
+        check_keepable(value, f"{where}: top-level key {key!r}")
     return PoseData(split, annotations, class_names, extra)
 
 
@@ -211,6 +217,11 @@ def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def _is_frame_size(value) -> bool:
+    return (isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2
+            and np.ndim(value) == 1 and all(_is_int(x) and x > 0 for x in value))
+
+
 def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
     if not isinstance(ann, dict):
         raise DataError(f"{at}: expected a dict, got {type(ann).__name__}")
@@ -226,6 +237,13 @@ def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
     if class_names is not None and label >= len(class_names):
         raise DataError(f"{at}.label: {label} is out of range for {len(class_names)} class_names")
     _check_keypoint(ann, at, layout)
+    for key in FRAME_SIZE_FIELDS:  # PreNormalize2D and PoseCompact unpack them as (h, w)
+        if key in ann and not _is_frame_size(ann[key]):
+            raise DataError(f"{at}.{key}: expected (height, width), two positive integers, got "
+                            f"{ann[key]!r}")
+    for key, value in extra_fields(ann).items():
+        check_keepable(key, f"{at}: field name {key!r}")
+        check_keepable(value, f"{at}.{key}")
     return ann["frame_dir"]
 
 
@@ -266,12 +284,17 @@ def channels3(ann: dict) -> np.ndarray:
 
 
 def clip_annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label: int,
-                    layout: Layout) -> dict:
-    """One record from a padded (M, T, V, 3) clip: the time padding and bodies absent throughout
-    are dropped (one body is always kept); 2D layouts split off keypoint_score."""
+                    layout: Layout, num_bodies: int | None = None) -> dict:
+    """One record from a padded (M, T, V, 3) clip: the time padding is dropped, and the person
+    padding: the first `num_bodies` bodies are kept where the source's count is known, else the
+    bodies absent throughout are dropped (one body is always kept); 2D layouts split off
+    keypoint_score."""
     kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
-    present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
-    present[0] = present[0] or not present.any()
+    if num_bodies is not None:
+        present = np.arange(kp.shape[0]) < num_bodies
+    else:
+        present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
+        present[0] = present[0] or not present.any()
     kp = np.ascontiguousarray(kp[present])
     ann = {"frame_dir": sample_id, "label": int(label), "total_frames": int(kp.shape[1])}
     if layout.dims == 2:

@@ -2,8 +2,10 @@
 split manifest.
 
 The prepared folder (see prepared.py) holds keypoint (N, M, T, V, 3) float32 zero-padded in time
-and persons, num_frames (N,), labels (N,), and meta.json with the sample ids, the file's split
-lists, class names and the source digest; so a second run neither unpickles nor converts again.
+and persons, num_frames (N,), labels (N,), num_bodies (N,) (each sample's own M), meta.json with
+the sample ids, the file's split lists, class names, the source digest and the source's keypoint
+dtypes, and extras.json with every other annotation field (annotation_extras.py); so a second run
+neither unpickles nor converts again, and an export gives the source's annotations back.
 """
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from typing import Callable
 
 import numpy as np
 
+from bench.data.annotation_extras import load_extras, save_extras
 from bench.data.layouts import Layout
-from bench.data.pkl_io import PoseData, channels3
+from bench.data.pkl_io import PoseData, channels3, clip_annotation
 from bench.data.prepared import build_once, load_arrays, prepared_key, save_arrays
 from bench.errors import BenchError, DataError
 from bench.specs import SplitManifest
 
-POSE_ARRAYS_VERSION = 1  # bump when the prepared pose-array format changes
-ARRAY_NAMES = ("keypoint", "num_frames", "labels")
+POSE_ARRAYS_VERSION = 2  # bump when the prepared pose-array format changes (2: extras, bodies)
+ARRAY_NAMES = ("keypoint", "num_frames", "labels", "num_bodies")
 
 
 def prepare_pose(kind: str, digest: str, layout: Layout,
@@ -34,8 +37,11 @@ def prepare_pose(kind: str, digest: str, layout: Layout,
         class_names = data.class_names or [f"class {i}" for i in range(data.num_classes)]
         meta = {"names": names, "split": {k: list(v) for k, v in data.split.items()},
                 "class_names": list(class_names), "digest": digest, "layout": layout.name,
-                "skipped": skipped}
-        save_arrays(tmp, {"num_frames": num_frames, "labels": labels}, meta)
+                "skipped": skipped, **_source_dtypes(data.annotations)}
+        save_extras(tmp, data.annotations, data.extra)
+        num_bodies = np.array([a["keypoint"].shape[0] for a in data.annotations], np.int64)
+        save_arrays(tmp, {"num_frames": num_frames, "labels": labels,
+                          "num_bodies": num_bodies}, meta)
 
     return build_once(key, fill)
 
@@ -62,8 +68,40 @@ def _write_keypoint(path: Path, data: PoseData):
     return names, num_frames, labels
 
 
+def _source_dtypes(annotations: list[dict]) -> dict:
+    """{"keypoint_dtype": ..., "keypoint_score_dtype": ...} where all samples agree (PYSKL's 2D
+    files hold float16), so that an export writes the source's dtypes back."""
+    out = {}
+    for key in ("keypoint", "keypoint_score"):
+        dtypes = {a[key].dtype.str for a in annotations if key in a}
+        if len(dtypes) == 1:
+            out[f"{key}_dtype"] = dtypes.pop()
+    return out
+
+
 def open_pose(folder: Path) -> dict:
-    return load_arrays(folder, ARRAY_NAMES)
+    """The arrays and meta of a prepared folder, with "extras" (one dict of extra annotation
+    fields per sample, or None) and "top_level" (the source's other top-level keys)."""
+    arrays = load_arrays(folder, ARRAY_NAMES)
+    arrays["extras"], arrays["top_level"] = load_extras(folder)
+    return arrays
+
+
+def pose_annotations(arrays: dict, layout: Layout) -> list[dict]:
+    """The prepared samples as the source's annotations again: each sample's own body count,
+    the source's keypoint dtypes, and its extra fields."""
+    meta = arrays["meta"]
+    extras = arrays["extras"] or [{}] * len(meta["names"])
+    out = []
+    for i, name in enumerate(meta["names"]):
+        ann = clip_annotation(name, arrays["keypoint"][i], arrays["num_frames"][i],
+                              arrays["labels"][i], layout, int(arrays["num_bodies"][i]))
+        for key in ("keypoint", "keypoint_score"):
+            if key in ann and f"{key}_dtype" in meta:
+                ann[key] = ann[key].astype(meta[f"{key}_dtype"])
+        ann.update(extras[i])
+        out.append(ann)
+    return out
 
 
 def available_protocols(split: dict) -> list[str]:

@@ -7,8 +7,10 @@ settings. It is built in a hidden temporary folder and renamed into place only w
 so an interrupted preparation leaves nothing that could be read as a cache entry.
 
 Hashing every byte of a large dataset on every run would cost seconds, so a memo file remembers
-each file's sha256 together with its (size, mtime, inode) stamp; a file is re-hashed only when
-its stamp changes.
+each file's sha256 together with its (size, mtime, ctime, inode) stamp; a file is re-hashed only
+when its stamp changes. As in git's index, ctime catches a same-size rewrite whose mtime was put
+back (os.utime cannot set ctime), and a file changed within RACY_SECONDS of being hashed is not
+memoised at all: a second write in the same timestamp tick would leave its stamp unchanged.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ HASH_MEMO = "file-sha256.json"
 DONE = "done"
 OWNER = ".owner"  # "<host> <pid>" of the process filling a temporary folder
 STALE_PARTIAL_SECONDS = 3600
+RACY_SECONDS = 2.0  # a stamp this fresh may not change on a further write: hash again next time
 
 
 def prepared_root() -> Path:
@@ -46,18 +49,23 @@ def file_sha256(path: Path) -> str:
 
 
 def file_digests(paths: Iterable[Path]) -> list[str]:
-    """sha256 of each file's bytes, re-hashed only when its (size, mtime, inode) changed."""
+    """sha256 of each file's bytes, re-hashed only when its (size, mtime, ctime, inode) changed."""
     memo_path = prepared_root() / HASH_MEMO
     memo = _read_memo(memo_path)
     changed = False
     digests = []
     for path in paths:
         key = os.path.abspath(path)
-        st = os.stat(key)
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        st = os.stat(key)  # before reading: a write during the hash changes the next stamp
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         entry = memo.get(key)
         if entry is None or entry[0] != stamp:
-            entry = memo[key] = [stamp, file_sha256(Path(key))]
+            entry = [stamp, file_sha256(Path(key))]
+            racy = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_SECONDS * 1e9
+            if racy:
+                memo.pop(key, None)
+            else:
+                memo[key] = entry
             changed = True
         digests.append(entry[1])
     if changed:

@@ -37,6 +37,10 @@ STATE_FILE = "trained.json"
 # The GCN input streams, as MMAction2's GenSkeFeat names them (bone = joint - parent joint;
 # motion = difference between consecutive frames).
 STREAM_FEATS = {"joint": "j", "bone": "b", "joint-motion": "jm", "bone-motion": "bm"}
+# The annotation fields of a source pickle that go into bench's annotation pickle: the frame size
+# MMAction2's pose transforms read (PreNormalize2D centres 2D keypoints on img_shape, else 1080p;
+# PoseCompact). Other fields stay out: a `filename` one would change how PoseDataset matches ids.
+POSE_FIELDS = ("img_shape", "original_shape")
 
 # The method config (applied to the baseline file by `apply_profile`; `stream` by `apply_data`):
 #   config           baseline file in baselines/ (inherits MMAction2's shipped recipe)
@@ -340,7 +344,8 @@ def gcn_pipeline(pipeline, layout: str, stream: str) -> list:
             else:
                 step = dict(type="LayoutGenSkeFeat", layout=layout, feats=feats)
         elif step.get("type") == "PreNormalize3D" and layout not in MMACTION_NAMES:
-            # 2D poses: MMAction2's 2D recipes centre on the image (img_shape, else 1080p)
+            # 2D poses: MMAction2's 2D recipes centre on each sample's own img_shape (a
+            # POSE_FIELDS field of the annotation pickle), and on 1080p where a sample has none
             step = dict(type="PreNormalize2D") if two_d else \
                 dict(type="LayoutPreNormalize3D", layout=layout)
         elif step.get("type") == AUGMENT_STEP and two_d:
@@ -385,15 +390,22 @@ def _steps(pipeline, type_name: str) -> list:
 
 # --- annotation pickle (MMAction2 / PYSKL format) ------------------------------------------------
 
-def annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label: int) -> dict:
+def annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label: int,
+               fields: dict | None = None) -> dict:
     """One PYSKL record: keypoint (M, T, V, C) float32 without the time padding and without
-    bodies that are absent throughout (at least one body is kept)."""
+    bodies that are absent throughout (at least one body is kept), plus `fields` (POSE_FIELDS)."""
     kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
     present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
     present[0] = present[0] or not present.any()
     kp = np.ascontiguousarray(kp[present])
     return {"frame_dir": sample_id, "label": int(label), "keypoint": kp,
-            "total_frames": int(num_frames)}
+            "total_frames": int(num_frames), **(fields or {})}
+
+
+def pose_fields(subset: SkeletonSet, i: int) -> dict:
+    """The POSE_FIELDS that sample i of `subset` carries from its source."""
+    extras = subset.extras[i] if subset.extras is not None else {}
+    return {key: extras[key] for key in POSE_FIELDS if key in extras}
 
 
 def write_annotations(path: Path, splits: dict[str, SkeletonSet]) -> None:
@@ -405,7 +417,7 @@ def write_annotations(path: Path, splits: dict[str, SkeletonSet]) -> None:
                 continue
             seen.add(sid)
             annotations.append(annotation(sid, subset.keypoint[i], subset.num_frames[i],
-                                          subset.labels[i]))
+                                          subset.labels[i], pose_fields(subset, i)))
     payload = {"split": {name: list(s.sample_ids) for name, s in splits.items()},
                "annotations": annotations}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -427,6 +439,10 @@ def _set_key(subset: SkeletonSet) -> str:
     for array, dtype in ((subset.labels, np.int64), (subset.num_frames, np.int64),
                          (subset.keypoint, np.float32)):
         digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+    fields = [pose_fields(subset, i) for i in range(len(subset))]
+    if any(fields):  # unchanged keys (and cached pickles) for data without them
+        from bench.data.annotation_extras import encode
+        digest.update(json.dumps(encode(fields)).encode())
     return digest.hexdigest()[:24]
 
 

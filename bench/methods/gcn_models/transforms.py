@@ -126,8 +126,10 @@ class SkeletonToPose2D(BaseTransform):
     """bench keypoints (M, T, V, 3) -> MMAction2's 2D pose: keypoint (M, T, V, 2) in pixels,
     keypoint_score (M, T, V), img_shape. 3D layouts drop depth and look at the body from the
     front (image y points down, so y is negated), `pixels_per_unit` pixels per unit of the
-    data (metres for Kinect); 2D layouts take x, y and the score channel as they are. Absent
-    joints (all zero) get score 0."""
+    data (metres for Kinect); 2D layouts take x, y and the score channel as they are, and keep
+    the sample's own img_shape / original_shape where its annotation has them (the frame the
+    pose estimator saw, as MMAction2's pipeline would). Absent joints (all zero) get score 0;
+    the frame size otherwise spans the keypoints plus a margin."""
 
     def __init__(self, layout: str, pixels_per_unit: float = 200.0, margin: float = 10.0):
         self.layout, self.pixels, self.margin = layout, pixels_per_unit, margin
@@ -147,6 +149,9 @@ class SkeletonToPose2D(BaseTransform):
         extent = xy[present].max(0) + self.margin if present.any() else np.full(2, 64.0)
         results["keypoint"] = xy.astype(np.float32)
         results["keypoint_score"] = score.astype(np.float32)
+        if self.two_d and "img_shape" in results:
+            results.setdefault("original_shape", results["img_shape"])
+            return results
         results["img_shape"] = results["original_shape"] = (int(np.ceil(extent[1])),
                                                             int(np.ceil(extent[0])))
         return results
