@@ -166,6 +166,10 @@ def test_config_profiles_and_errors(tmp_path, monkeypatch):
         _method(tmp_path, **{"vst.codebok": 3})
     with pytest.raises(BenchError, match="lvlm.injection"):
         _method(tmp_path, **{"lvlm.injection": "pixels"})
+    with pytest.raises(BenchError, match="vst.aug_warp must be < 1"):
+        _method(tmp_path, **{"vst.aug_warp": 1.0})
+    with pytest.raises(BenchError, match="vst.aug_scale must be >= 0"):
+        _method(tmp_path, **{"vst.aug_scale": -0.1})
     monkeypatch.delenv("BENCH_LLAVA_PATH", raising=False)
     paper = _method(tmp_path, profile="paper")
     with pytest.raises(BenchError, match="BENCH_LLAVA_PATH"):
@@ -221,3 +225,20 @@ def test_fit_on_train_and_val_trains_on_both(tmp_path, monkeypatch):
     method = _method(tmp_path, **{"fit_on": "train+val", "vst.epochs": 2, "vst.vq_epochs": 1})
     method.fit(bundle)
     assert seen["n"] == len(bundle.train) + len(bundle.val)
+
+
+def test_idf_class_words_separate_names_that_share_most_tokens():
+    import torch
+
+    from bench.methods.lvlm_var.lm import class_word_embeddings
+
+    emb = torch.randn(10, 16, generator=torch.Generator().manual_seed(0))
+    names = [[1, 2, 3, 4], [1, 2, 3, 5], [6, 2, 7]]  # "... to the left" / "... to the right"
+    mean = class_word_embeddings(emb, names, "mean")
+    idf = class_word_embeddings(emb, names, "idf")
+    torch.testing.assert_close(mean[0], emb[[1, 2, 3, 4]].mean(0))
+    assert torch.dist(idf[0], idf[1]) > 1.2 * torch.dist(mean[0], mean[1])
+    # a name's own tokens only: its embedding lies in their span, weights summing to one
+    w = torch.linalg.lstsq(emb[[6, 2, 7]].T, idf[2][:, None]).solution.flatten()
+    torch.testing.assert_close(w.sum(), torch.tensor(1.0))
+    assert w[1] < w[0]  # token 2, in every name, weighs least

@@ -121,6 +121,27 @@ def test_augmented_windows_keep_originals_and_perturb_copies(bundle):
     np.testing.assert_array_equal(again.features, aug.features)  # seeded
 
 
+def test_time_warp_keeps_length_and_end_points_and_changes_pace():
+    from bench.methods.lvlm_var.features import augment_clip
+
+    rng = np.random.default_rng(0)
+    clip = np.zeros((2, 70, 25, 3), np.float32)
+    clip[0, :60] = toy_clip(3, rng, 60)
+    clip[0, 30] = 0.0  # a frame where the body was not tracked
+    out = augment_clip(clip, 60, NTU25, np.random.default_rng(1), 0.0, 0.0, warp=0.6)
+    assert out.shape == (2, 60, 25, 3) and not out[1].any()
+    np.testing.assert_allclose(out[0, [0, 59]], clip[0, [0, 59]], atol=1e-5)
+    assert np.abs(out[0, 10:50] - clip[0, 10:50]).max() > 1e-3  # the middle moved in time
+    missing = np.abs(out[0]).sum(axis=(1, 2)) == 0
+    assert 1 <= missing.sum() <= 2  # the untracked frame is not blended into a half pose
+    # No warp, no stretch, no lean, no noise: the clip itself.
+    same = augment_clip(clip, 60, NTU25, np.random.default_rng(1), 0.0, 0.0)
+    np.testing.assert_allclose(same, clip[:, :60], atol=1e-5)
+    wide = augment_clip(clip, 60, NTU25, np.random.default_rng(1), 0.0, 0.0, scale=0.3)
+    ratio = np.abs(wide[0, 0]).sum(0) / np.abs(clip[0, 0]).sum(0)
+    assert np.all((ratio > 0.69) & (ratio < 1.31)) and np.ptp(ratio) > 1e-3  # per axis
+
+
 def test_vst_codebook_is_used_and_tokens_carry_class(bundle, tmp_path):
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 

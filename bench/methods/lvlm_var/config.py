@@ -23,6 +23,8 @@ _BASE = {
     "vst.aug_copies": 3,  # perturbed copies of each train clip for the encoder (0: none)
     "vst.aug_noise": 0.15,  # joint noise of the copies, in spine lengths
     "vst.aug_tilt": 0.3,  # body lean of the copies, up to this many radians
+    "vst.aug_warp": 0.0,  # pace change of the copies (monotone time warp, < 1)
+    "vst.aug_scale": 0.0,  # per-axis stretch of the copies, up to this fraction
     "vst.codebook": 128,  # K
     "vst.dim": 64,  # code vector size
     "vst.hidden": 256,  # encoder hidden width
@@ -67,6 +69,7 @@ _BASE = {
     "lvlm.injection": "projector",  # projector | vocab
     "lvlm.projector": "semantic",  # semantic (class-prior init) | mlp (LLaVA-1.5 2-layer MLP)
     "lvlm.projector_temperature": 1.0,
+    "lvlm.class_words": "mean",  # mean | idf: token weights of the class-name embeddings (semantic)
     # float32 | bfloat16 | autocast-bfloat16 (train: fp32 weights under bf16 autocast; predict: bf16)
     "lvlm.dtype": "autocast-bfloat16",
     "lvlm.load_in_4bit": False,
@@ -122,6 +125,7 @@ CHOICES = {
     "lvlm.template": ("chatml", "llava15"),
     "lvlm.injection": ("projector", "vocab"),
     "lvlm.projector": ("semantic", "mlp"),
+    "lvlm.class_words": ("mean", "idf"),
     "lvlm.dtype": ("float32", "bfloat16", "autocast-bfloat16"),
     "lvlm.score_norm": ("sum", "mean"),
 }
@@ -146,9 +150,12 @@ def check_config(config: dict) -> dict:
                 "lvlm.batch_size", "vst.pose_frames", "vst.video_frames"):
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
-    for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt"):
+    for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt", "vst.aug_warp", "vst.aug_scale"):
         if float(config[key]) < 0:
             raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")
+    if float(config["vst.aug_warp"]) >= 1:
+        raise BenchError(f"lvlm_var config: vst.aug_warp must be < 1 (a monotone warp), "
+                         f"got {config['vst.aug_warp']!r}")
     if float(config["vst.token_rate"]) <= 0:
         raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, "
                          f"got {config['vst.token_rate']!r}")

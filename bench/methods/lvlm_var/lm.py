@@ -11,6 +11,8 @@ the LLaVA projector) into placeholder positions, or as new vocabulary tokens.
 """
 from __future__ import annotations
 
+import math
+
 import contextlib
 import importlib.util
 import json
@@ -277,6 +279,23 @@ def _build_llava15(cfg: dict, num_codes: int) -> Backbone:
                     checkpointing=bool(cfg["lvlm.gradient_checkpointing"]))
 
 
+def class_word_embeddings(emb: torch.Tensor, class_token_ids: list[list[int]],
+                          weighting: str) -> torch.Tensor:
+    """(C, H): each class name as one embedding, the mean of its tokens' embeddings; with `idf`
+    each token weighs log(1 + C / number of class names holding it), so names that differ in
+    one word ("swipe to the left" / "... right") do not come out nearly the same."""
+    weights = [torch.ones(len(ids)) for ids in class_token_ids]
+    if weighting == "idf":
+        df: dict[int, int] = {}
+        for ids in class_token_ids:
+            for t in set(ids):
+                df[t] = df.get(t, 0) + 1
+        c = len(class_token_ids)
+        weights = [torch.tensor([math.log(1.0 + c / df[t]) for t in ids]) for ids in class_token_ids]
+    return torch.stack([(emb[torch.tensor(ids)] * w[:, None]).sum(0) / w.sum()
+                        for ids, w in zip(class_token_ids, weights)])
+
+
 def install_projector(bb: Backbone, cfg: dict, *, vst_dim: int, num_classes: int,
                       vst_head: nn.Linear, class_token_ids: list[list[int]]) -> TokenProjector:
     """Replace the LLaVA projector by a TokenProjector from code vectors to LM embeddings."""
@@ -284,7 +303,7 @@ def install_projector(bb: Backbone, cfg: dict, *, vst_dim: int, num_classes: int
     proj = TokenProjector(vst_dim, emb.shape[1], num_classes, cfg["lvlm.projector"],
                           float(cfg["lvlm.projector_temperature"]))
     if cfg["lvlm.projector"] == "semantic":
-        words = torch.stack([emb[torch.tensor(ids)].mean(0) for ids in class_token_ids])
+        words = class_word_embeddings(emb, class_token_ids, cfg["lvlm.class_words"])
         proj.init_semantic(vst_head, words.cpu())
     bb.model.model.multi_modal_projector = proj.to(bb.device)
     return proj

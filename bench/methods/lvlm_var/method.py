@@ -45,7 +45,8 @@ class LvlmVar(Method):
         """Windows of a split; with `augment` (VST training only) plus perturbed copies."""
         cfg = self.config
         aug = ({"copies": int(cfg["vst.aug_copies"]), "noise": float(cfg["vst.aug_noise"]),
-                "tilt": float(cfg["vst.aug_tilt"]), "seed": self.seed}
+                "tilt": float(cfg["vst.aug_tilt"]), "warp": float(cfg["vst.aug_warp"]),
+                "scale": float(cfg["vst.aug_scale"]), "seed": self.seed}
                if augment and int(cfg["vst.aug_copies"]) > 0 else None)
         stride = data.fps / float(cfg["vst.token_rate"])
         windows = split_windows(split.keypoint, split.num_frames, get_layout(data.layout),

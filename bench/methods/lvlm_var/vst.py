@@ -59,8 +59,12 @@ class VectorQuantizer(nn.Module):
         c = self.codebook
         return (z * z).sum(1, keepdim=True) - 2 * z @ c.T + (c * c).sum(1)[None]
 
-    def nearest(self, z: torch.Tensor) -> torch.Tensor:
-        return self.distances(z).argmin(1)
+    def nearest(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Index of and squared distance to the nearest code, in blocks (NTU: ~10^6 windows)."""
+        best = [self.distances(z[i:i + 65536]).min(1) for i in range(0, len(z), 65536)]
+        if not best:
+            return torch.zeros(0, dtype=torch.long, device=z.device), z.new_zeros(0)
+        return torch.cat([b.indices for b in best]), torch.cat([b.values for b in best])
 
     def init_from(self, centres: torch.Tensor) -> None:
         self.codebook.copy_(centres)
@@ -69,7 +73,7 @@ class VectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def ema_update(self, z: torch.Tensor, idx: torch.Tensor) -> None:
-        onehot = torch.zeros(len(z), len(self.codebook), dtype=z.dtype)
+        onehot = torch.zeros(len(z), len(self.codebook), dtype=z.dtype, device=z.device)
         onehot[torch.arange(len(z)), idx] = 1.0
         self.ema_count.mul_(self.decay).add_(onehot.sum(0), alpha=1 - self.decay)
         self.ema_sum.mul_(self.decay).add_(onehot.T @ z, alpha=1 - self.decay)
@@ -82,7 +86,7 @@ class VectorQuantizer(nn.Module):
         dead_idx = torch.nonzero(dead).flatten()
         if len(dead_idx) == 0 or len(pool) == 0:
             return 0
-        pick = pool[torch.randint(len(pool), (len(dead_idx),), generator=gen)]
+        pick = pool[torch.randint(len(pool), (len(dead_idx),), generator=gen, device=pool.device)]
         self.codebook[dead_idx] = pick
         self.ema_sum[dead_idx] = pick
         self.ema_count[dead_idx] = 1.0
@@ -92,16 +96,18 @@ class VectorQuantizer(nn.Module):
 def kmeans(x: torch.Tensor, k: int, iters: int, gen: torch.Generator) -> torch.Tensor:
     """k-means++ seeding and Lloyd iterations; with fewer points than k, points are reused."""
     n = len(x)
-    centres = [x[torch.randint(n, (1,), generator=gen)].squeeze(0)]
+    centres = [x[torch.randint(n, (1,), generator=gen, device=x.device)].squeeze(0)]
     d2 = ((x - centres[0]) ** 2).sum(1)
     for _ in range(1, k):
-        probs = d2 / d2.sum() if d2.sum() > 0 else torch.full((n,), 1.0 / n)
+        probs = d2 / d2.sum() if d2.sum() > 0 else torch.full((n,), 1.0 / n, device=x.device)
         nxt = x[torch.multinomial(probs, 1, generator=gen)].squeeze(0)
         centres.append(nxt)
         d2 = torch.minimum(d2, ((x - nxt) ** 2).sum(1))
     c = torch.stack(centres)
     for _ in range(iters):
-        assign = torch.cdist(x, c).argmin(1)
+        # in blocks: all windows of NTU x 1024 codes would not fit in memory at once
+        assign = torch.cat([torch.cdist(x[i:i + 65536], c).argmin(1)
+                            for i in range(0, n, 65536)])
         sums = torch.zeros_like(c).index_add_(0, assign, x)
         counts = torch.bincount(assign, minlength=k).to(x.dtype)
         c = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], c)
@@ -123,7 +129,7 @@ class VstModel:
     @torch.no_grad()
     def embed(self, features: np.ndarray) -> torch.Tensor:
         self.encoder.eval()
-        x = (torch.from_numpy(features) - self.mean) / self.std
+        x = (torch.from_numpy(features).to(self.mean.device) - self.mean) / self.std
         return torch.cat([self.encoder(x[i:i + 4096]) for i in range(0, len(x), 4096)]) \
             if len(x) else torch.zeros(0, self.quantizer.codebook.shape[1])
 
@@ -198,44 +204,51 @@ def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
 
 
 def train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-              seed: int) -> VstModel:
-    """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped)."""
-    with single_thread():
-        return _train_vst(windows, clip_labels, num_classes, cfg, seed)
+              seed: int, device: str | None = None) -> VstModel:
+    """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped).
+    On a GPU when there is one (NTU's millions of windows), else on one CPU thread; the model
+    comes back on the CPU either way (tokenisation runs there)."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    with single_thread() if device == "cpu" else contextlib.nullcontext():
+        model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device))
+    model.encoder.cpu()
+    model.quantizer.cpu()
+    model.mean, model.std = model.mean.cpu(), model.std.cpu()
+    return model
 
 
 def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-               seed: int) -> VstModel:
-    gen = torch.Generator().manual_seed(seed)
+               seed: int, device: torch.device) -> VstModel:
+    gen = torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
-    x = torch.from_numpy(windows.features)
-    y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long()
+    x = torch.from_numpy(windows.features).to(device)
+    y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
     mean, std = x.mean(0), x.std(0).clamp(min=1e-4)
     x = (x - mean) / std
     enc = WindowEncoder(x.shape[1], int(cfg["hidden"]), int(cfg["dim"]), num_classes,
-                        float(cfg["dropout"]))
+                        float(cfg["dropout"])).to(device)
     opt = torch.optim.AdamW(enc.parameters(), lr=float(cfg["lr"]), weight_decay=1e-4)
     bs = int(cfg["batch_size"])
     ce = nn.CrossEntropyLoss()
     for _ in range(int(cfg["epochs"])):
         enc.train()
-        for idx in torch.randperm(len(x), generator=gen).split(bs):
+        for idx in torch.randperm(len(x), generator=gen, device=device).split(bs):
             loss = ce(enc.head(enc(x[idx])), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
-    vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"]))
+    vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"])).to(device)
     enc.eval()
     with torch.no_grad():
         vq.init_from(kmeans(enc(x), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
     restarts = 0
     for _ in range(int(cfg["vq_epochs"])):
         enc.train()
-        used = torch.zeros(len(vq.codebook), dtype=torch.bool)
+        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=device)
         pool = []
-        for idx in torch.randperm(len(x), generator=gen).split(bs):
+        for idx in torch.randperm(len(x), generator=gen, device=device).split(bs):
             z = enc(x[idx])
-            code = vq.nearest(z.detach())
+            code = vq.nearest(z.detach())[0]
             q = vq.codebook[code]
             z_q = z + (q - z).detach()  # straight-through
             loss = ce(enc.head(z_q), y[idx]) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
@@ -250,8 +263,9 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
     model = VstModel(enc.eval(), vq, mean, std, 0.0)
     with torch.no_grad():
         z = model.embed(windows.features)
-        err = vq.distances(z).min(1).values.clamp(min=0).mean().item()
-        model.train_stats["window_acc"] = float((enc.head(vq.codebook[vq.nearest(z)]).argmax(1)
+        code, dist = vq.nearest(z)
+        err = dist.clamp(min=0).mean().item()
+        model.train_stats["window_acc"] = float((enc.head(vq.codebook[code]).argmax(1)
                                                  == y).float().mean())
     model.switch_cost = float(cfg["flicker_weight"]) * err
     model.train_stats.update({"quantisation_error": err, "dead_code_restarts": restarts})
