@@ -242,3 +242,43 @@ def test_idf_class_words_separate_names_that_share_most_tokens():
     w = torch.linalg.lstsq(emb[[6, 2, 7]].T, idf[2][:, None]).solution.flatten()
     torch.testing.assert_close(w.sum(), torch.tensor(1.0))
     assert w[1] < w[0]  # token 2, in every name, weighs least
+
+
+@pytest.mark.parametrize("injection", ["projector", "vocab"])
+def test_token_noise_replaces_train_tokens_and_keeps_the_answer(tmp_path, monkeypatch, injection):
+    import torch
+
+    from bench.methods.lvlm_var import tuning
+
+    real = tuning.answer_loss
+    bundle = toy_bundle(num_classes=3, train_per_class=6, test_per_class=1)
+
+    def first_batch(noise):
+        seen = []
+
+        def spy(bb, shared, ids, mask, weights, vectors):
+            seen.append((ids.clone(), weights.clone(), vectors))
+            return real(bb, shared, ids, mask, weights, vectors)
+
+        monkeypatch.setattr(tuning, "answer_loss", spy)
+        method = _method(tmp_path, **{"lvlm.injection": injection, "lvlm.steps": 1,
+                                      "lvlm.token_noise": noise, "vst.epochs": 3,
+                                      "vst.vq_epochs": 1})
+        method.fit(bundle)  # same seed: the same first batch; the VST comes from the cache
+        ids, weights, vectors = seen[0]
+        if vectors is None:  # vocab injection: the code tokens are in the ids
+            codes = {t: c for c, t in enumerate(method.bb.code_token_ids)}
+            return ids, weights, [codes[t] for t in ids.flatten().tolist() if t in codes]
+        equal = (vectors[:, None] == method.vst.code_vectors[None]).all(-1)
+        assert bool(equal.any(1).all())  # every injected vector is a code
+        return ids, weights, equal.float().argmax(1).tolist()
+
+    ids0, w0, codes0 = first_batch(0.0)
+    ids1, w1, codes1 = first_batch(1.0)
+    torch.testing.assert_close(w1, w0)  # the answer and its loss weights are unchanged
+    assert len(codes1) == len(codes0)  # tokens are replaced, none added or dropped
+    assert np.mean(np.array(codes1) != np.array(codes0)) > 0.5
+    if injection == "projector":
+        assert torch.equal(ids1, ids0)  # placeholders whatever the code
+    else:  # only code-token positions differ
+        assert int((ids1 != ids0).sum()) == int((np.array(codes1) != np.array(codes0)).sum())

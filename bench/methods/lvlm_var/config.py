@@ -82,6 +82,7 @@ _BASE = {
     "lvlm.warmup": 0.05,  # fraction of steps
     "lvlm.weight_decay": 0.0,
     "lvlm.grad_clip": 1.0,
+    "lvlm.token_noise": 0.0,  # fraction of train tokens replaced by random codes, per step
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
     "lvlm.score_batch": 64,  # samples per scoring (and generation) batch

@@ -86,6 +86,17 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
     opt = torch.optim.AdamW(groups, weight_decay=float(cfg["lvlm.weight_decay"]))
     base_lrs = [g["lr"] for g in groups]
     rng = np.random.default_rng(seed)
+    noise, num_codes = float(cfg["lvlm.token_noise"]), len(code_vectors)
+
+    def noisy(seq: list[int]) -> list[int]:
+        """Train tokens come from windows the VST has fitted; test tokens flip more. Each token
+        is replaced by a random code with probability `lvlm.token_noise`, so the LM learns to
+        weigh the whole sequence rather than trust one token."""
+        if noise <= 0:
+            return seq
+        swap = rng.random(len(seq)) < noise
+        return [int(rng.integers(num_codes)) if s else t for t, s in zip(seq, swap)]
+
     lengths = np.array([len(d[0]) for d in data])
     order: list[int] = []
     bb.peft_model.train()
@@ -94,11 +105,15 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
         if len(order) < bs:
             order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
-        ids, mask = pad([data[i][0] for i in batch], int(bb.tokenizer.pad_token_id), "right")
-        weights, _ = pad([data[i][1] for i in batch], 0.0, "right")
+        tokens = [noisy(examples[i]["tokens"]) for i in batch]
+        rows = [data[i] if tokens[k] is examples[i]["tokens"] or bb.code_token_ids is None
+                else (prompts.token_ids(tokens[k]) + data[i][0][len(examples[i]["tokens"]):],
+                      data[i][1]) for k, i in enumerate(batch)]
+        ids, mask = pad([r[0] for r in rows], int(bb.tokenizer.pad_token_id), "right")
+        weights, _ = pad([r[1] for r in rows], 0.0, "right")
         vectors = None
         if bb.code_token_ids is None:
-            vectors = code_vectors[torch.tensor([t for i in batch for t in examples[i]["tokens"]],
+            vectors = code_vectors[torch.tensor([t for seq in tokens for t in seq],
                                                 dtype=torch.long)]
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * _schedule(step, steps, float(cfg["lvlm.warmup"]))
