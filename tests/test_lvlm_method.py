@@ -170,6 +170,8 @@ def test_config_profiles_and_errors(tmp_path, monkeypatch):
         _method(tmp_path, **{"vst.aug_warp": 1.0})
     with pytest.raises(BenchError, match="vst.aug_scale must be >= 0"):
         _method(tmp_path, **{"vst.aug_scale": -0.1})
+    with pytest.raises(BenchError, match=r"lvlm.token_noise must be in \[0, 1\]"):
+        _method(tmp_path, **{"lvlm.token_noise": 1.5})
     monkeypatch.delenv("BENCH_LLAVA_PATH", raising=False)
     paper = _method(tmp_path, profile="paper")
     with pytest.raises(BenchError, match="BENCH_LLAVA_PATH"):

@@ -76,13 +76,18 @@ _BASE = {
     "lvlm.gradient_checkpointing": False,
     "lvlm.epochs": 1.75,  # 79 steps of 16 on 720 train clips: fits the cpu profile's budget
     "lvlm.steps": 0,  # > 0 overrides epochs
+    # a few hundred clips (UTD-MHAD, MSR Action3D) need more than 1.75 epochs once tokens are noisy
+    "lvlm.min_steps": 120,
     "lvlm.batch_size": 16,
     "lvlm.lr": 3e-3,  # LoRA
     "lvlm.projector_lr": 3e-3,
     "lvlm.warmup": 0.05,  # fraction of steps
     "lvlm.weight_decay": 0.0,
     "lvlm.grad_clip": 1.0,
-    "lvlm.token_noise": 0.0,  # fraction of train tokens replaced by random codes, per step
+    # fraction of train tokens replaced by random codes, per step: the VST has fitted the train
+    # windows, so their tokens are cleaner than test tokens (UTD-MHAD validation subject, 120
+    # steps: 0.0 -> 73.1%, 0.2 -> 86.1%, 0.4 -> 88.0%; the VST head's own vote: 89.8%)
+    "lvlm.token_noise": 0.4,
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
     "lvlm.score_batch": 64,  # samples per scoring (and generation) batch
@@ -97,7 +102,7 @@ _BASE = {
 _PROFILE = {
     "smoke": {
         "vst.codebook": 32, "vst.dim": 32, "vst.hidden": 128, "vst.epochs": 40, "vst.vq_epochs": 10,
-        "vst.aug_copies": 1, "fit_on": "train",
+        "vst.aug_copies": 1, "fit_on": "train", "lvlm.token_noise": 0.0, "lvlm.min_steps": 0,
         "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
                          r"|mlp\.(gate_proj|up_proj|down_proj))"),
         "lvlm.backbone": "tiny-llama", "lvlm.dtype": "float32", "lvlm.epochs": 10.0,
@@ -151,9 +156,13 @@ def check_config(config: dict) -> dict:
                 "lvlm.batch_size", "vst.pose_frames", "vst.video_frames"):
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
-    for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt", "vst.aug_warp", "vst.aug_scale"):
+    for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt", "vst.aug_warp", "vst.aug_scale",
+                "lvlm.min_steps"):
         if float(config[key]) < 0:
             raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")
+    if not 0.0 <= float(config["lvlm.token_noise"]) <= 1.0:
+        raise BenchError(f"lvlm_var config: lvlm.token_noise must be in [0, 1], "
+                         f"got {config['lvlm.token_noise']!r}")
     if float(config["vst.aug_warp"]) >= 1:
         raise BenchError(f"lvlm_var config: vst.aug_warp must be < 1 (a monotone warp), "
                          f"got {config['vst.aug_warp']!r}")

@@ -78,7 +78,8 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
                                      float(cfg["lvlm.class_loss_weight"])) for e in examples]
     shared = prompts.shared()
     bs = int(cfg["lvlm.batch_size"])
-    steps = int(cfg["lvlm.steps"]) or max(1, math.ceil(float(cfg["lvlm.epochs"]) * len(data) / bs))
+    steps = int(cfg["lvlm.steps"]) or max(int(cfg["lvlm.min_steps"]), 1,
+                                          math.ceil(float(cfg["lvlm.epochs"]) * len(data) / bs))
     lora = [p for n, p in bb.peft_model.named_parameters()
             if p.requires_grad and "multi_modal_projector" not in n]
     groups = [{"params": lora, "lr": float(cfg["lvlm.lr"])},
