@@ -107,9 +107,12 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
             order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
         tokens = [noisy(examples[i]["tokens"]) for i in batch]
-        rows = [data[i] if tokens[k] is examples[i]["tokens"] or bb.code_token_ids is None
-                else (prompts.token_ids(tokens[k]) + data[i][0][len(examples[i]["tokens"]):],
-                      data[i][1]) for k, i in enumerate(batch)]
+        rows = []
+        for seq, i in zip(tokens, batch):
+            ids_i, weights_i = data[i]
+            if bb.code_token_ids is not None:  # vocab injection: the ids hold the code tokens
+                ids_i = prompts.token_ids(seq) + ids_i[len(seq):]
+            rows.append((ids_i, weights_i))
         ids, mask = pad([r[0] for r in rows], int(bb.tokenizer.pad_token_id), "right")
         weights, _ = pad([r[1] for r in rows], 0.0, "right")
         vectors = None
