@@ -197,8 +197,8 @@ def augment_clip(x: np.ndarray, num_frames: int, layout: Layout, rng: np.random.
         src = (u + rng.uniform(-warp, warp) * u * (1.0 - u)) * (n - 1)  # monotone for warp < 1
         lo = np.clip(np.floor(src).astype(np.int64), 0, n - 2)
         frac = (src - lo)[None, :, None, None]
-        # A frame where the body is missing stays missing (no blend with zeros).
-        missing = (np.abs(x).sum(axis=(2, 3)) == 0)[:, lo] | (np.abs(x).sum(axis=(2, 3)) == 0)[:, lo + 1]
+        absent = np.abs(x).sum(axis=(2, 3)) == 0  # (M, n)
+        missing = absent[:, lo] | absent[:, lo + 1]  # stays missing: no blend with zeros
         x = x[:, lo] * (1.0 - frac) + x[:, lo + 1] * frac
         x[missing] = 0.0
     present = np.abs(x).sum(axis=(2, 3), keepdims=True) > 0

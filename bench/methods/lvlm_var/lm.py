@@ -11,12 +11,11 @@ the LLaVA projector) into placeholder positions, or as new vocabulary tokens.
 """
 from __future__ import annotations
 
-import math
-
 import contextlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile

@@ -19,6 +19,7 @@ from torch import nn
 from bench.methods.lvlm_var.features import WindowSet
 
 log = logging.getLogger("bench")
+BLOCK = 65536  # rows per distance block: NTU's ~10^6 windows x 1024 codes would not fit at once
 
 
 @contextlib.contextmanager
@@ -60,8 +61,8 @@ class VectorQuantizer(nn.Module):
         return (z * z).sum(1, keepdim=True) - 2 * z @ c.T + (c * c).sum(1)[None]
 
     def nearest(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Index of and squared distance to the nearest code, in blocks (NTU: ~10^6 windows)."""
-        best = [self.distances(z[i:i + 65536]).min(1) for i in range(0, len(z), 65536)]
+        """Index of and squared distance to the nearest code, BLOCK rows at a time."""
+        best = [self.distances(z[i:i + BLOCK]).min(1) for i in range(0, len(z), BLOCK)]
         if not best:
             return torch.zeros(0, dtype=torch.long, device=z.device), z.new_zeros(0)
         return torch.cat([b.indices for b in best]), torch.cat([b.values for b in best])
@@ -105,9 +106,7 @@ def kmeans(x: torch.Tensor, k: int, iters: int, gen: torch.Generator) -> torch.T
         d2 = torch.minimum(d2, ((x - nxt) ** 2).sum(1))
     c = torch.stack(centres)
     for _ in range(iters):
-        # in blocks: all windows of NTU x 1024 codes would not fit in memory at once
-        assign = torch.cat([torch.cdist(x[i:i + 65536], c).argmin(1)
-                            for i in range(0, n, 65536)])
+        assign = torch.cat([torch.cdist(x[i:i + BLOCK], c).argmin(1) for i in range(0, n, BLOCK)])
         sums = torch.zeros_like(c).index_add_(0, assign, x)
         counts = torch.bincount(assign, minlength=k).to(x.dtype)
         c = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], c)
