@@ -14,7 +14,8 @@ from test_lvlm_vst import toy_bundle  # noqa: E402
 
 SMALL_VST = {"vst.codebook": 16, "vst.dim": 16, "vst.hidden": 32, "vst.epochs": 3,
              "vst.vq_epochs": 2, "vst.aug_copies": 0, "lvlm.steps": 4, "lvlm.max_new_tokens": 6,
-             "eval.faithfulness_samples": 0}
+             "eval.faithfulness_samples": 0,
+             "vst.gcn_channels": 8, "vst.clip_frames": 24}  # the paper's graph encoder, narrow
 
 
 def test_paper_profile_loads_the_directory_and_trains_lora_in_bf16(llava_dir, tmp_path, monkeypatch):

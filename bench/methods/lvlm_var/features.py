@@ -40,6 +40,11 @@ class WindowSet:
     kinematics: np.ndarray  # (W, KIN_DIM) float32
     clip_index: np.ndarray  # (W,) int, index of the clip in its SkeletonSet
     offsets: np.ndarray  # (N + 1,) windows of clip i are offsets[i]:offsets[i + 1]
+    # For a graph encoder (vst.encoder=stgcn), else None: every clip in the body frame,
+    # resampled to a fixed length, (N, persons, T, V, 3); each window's [start, end) as a
+    # fraction of its clip, (W, 2).
+    clips: np.ndarray | None = None
+    spans: np.ndarray | None = None
 
     def clip_slice(self, i: int) -> slice:
         return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
@@ -213,12 +218,17 @@ def augment_clip(x: np.ndarray, num_frames: int, layout: Layout, rng: np.random.
 
 def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, *, window: int,
                   stride: float, pose_frames: int, context: str = "none",
-                  augment: dict | None = None) -> WindowSet:
+                  augment: dict | None = None, clip_frames: int = 0,
+                  clip_persons: int = 2) -> WindowSet:
     """Windows of every clip of a split (keypoint (N, M, T, V, 3)). With `augment` ({copies,
-    noise, tilt, warp, scale, seed}), `copies` perturbed versions of every clip follow the originals: clip
-    index c * N + i is copy c of clip i (copy 0 is the clip itself)."""
+    noise, tilt, warp, scale, seed}), `copies` perturbed versions of every clip follow the
+    originals: clip index c * N + i is copy c of clip i (copy 0 is the clip itself). With
+    `clip_frames` > 0, also the normalised clips at that length, `clip_persons` person slots
+    (one for single-person datasets: half the graph encoder's work), and the windows' spans."""
+    joints = layout.num_joints  # a graph encoder sees the layout's own joints, not the virtual
     keypoint, layout = with_virtual_joints(keypoint, layout)
     feats, kins, clip, offsets = [], [], [], [0]
+    clips, spans = ([], []) if clip_frames > 0 else (None, None)
     n_clips = len(num_frames)
     copies = 1 + (int(augment["copies"]) if augment else 0)
     rng = np.random.default_rng(augment["seed"]) if augment else None
@@ -228,18 +238,27 @@ def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, 
                 keypoint[i], int(num_frames[i]), layout, rng, float(augment["noise"]),
                 float(augment["tilt"]), float(augment.get("warp", 0.0)),
                 float(augment.get("scale", 0.0)))
-            _clip_windows_into(x, int(num_frames[i]), layout, window, stride, pose_frames,
-                               context, c * n_clips + i, feats, kins, clip, offsets)
+            y, present = normalise_clip(x, int(num_frames[i]), layout)
+            f, k = clip_windows(y, present, layout, window, stride, pose_frames)
+            feats.append(with_context(f, context))
+            kins.append(k)
+            clip.append(np.full(len(f), c * n_clips + i))
+            offsets.append(offsets[-1] + len(f))
+            if clips is not None:
+                clips.append(resample_clip(y[:, :, :joints], clip_frames, clip_persons))
+                starts = window_starts(y.shape[1], window, stride)
+                spans.append(np.stack([starts, starts + window], 1) / max(y.shape[1], window))
     return WindowSet(np.concatenate(feats), np.concatenate(kins), np.concatenate(clip),
-                     np.asarray(offsets, dtype=np.int64))
+                     np.asarray(offsets, dtype=np.int64),
+                     None if clips is None else np.stack(clips),
+                     None if spans is None else np.concatenate(spans).astype(np.float32))
 
 
-def _clip_windows_into(x, num_frames, layout, window, stride, pose_frames, context, index,
-                       feats, kins, clip, offsets) -> None:
-    y, present = normalise_clip(x, num_frames, layout)
-    f, k = clip_windows(y, present, layout, window, stride, pose_frames)
-    feats.append(with_context(f, context))
-    kins.append(k)
-    clip.append(np.full(len(f), index))
-    offsets.append(offsets[-1] + len(f))
+def resample_clip(y: np.ndarray, frames: int, persons: int) -> np.ndarray:
+    """(M, n, V, 3) -> (persons, frames, V, 3): nearest frames at even steps (a short clip
+    repeats frames), the first `persons` person slots (zeros where absent)."""
+    idx = np.round(np.linspace(0, y.shape[1] - 1, frames)).astype(np.int64)
+    out = np.zeros((persons, frames) + y.shape[2:], dtype=np.float32)
+    out[: min(persons, len(y))] = y[:persons, idx]
+    return out
 

@@ -52,7 +52,10 @@ class LvlmVar(Method):
         windows = split_windows(split.keypoint, split.num_frames, get_layout(data.layout),
                                 window=int(cfg["vst.window"]), stride=stride,
                                 pose_frames=int(cfg["vst.pose_frames"]),
-                                context=cfg["vst.context"], augment=aug)
+                                context=cfg["vst.context"], augment=aug,
+                                clip_frames=(int(cfg["vst.clip_frames"])
+                                             if cfg["vst.encoder"] == "stgcn" else 0),
+                                clip_persons=min(2, data.train.keypoint.shape[1]))
         if cfg["vst.video"] == "none":
             return windows
         if self._video is None:

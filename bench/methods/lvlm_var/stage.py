@@ -23,7 +23,7 @@ from bench.specs import short_hash
 from bench.store import file_lock
 
 log = logging.getLogger("bench")
-STAGE_VERSION = 3  # bump when features, training or descriptions change
+STAGE_VERSION = 4  # bump when features, training or descriptions change
 
 
 def train_fingerprint(data: DataBundle) -> str:
@@ -65,7 +65,7 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path) -> tuple[VstMode
     train_windows = method._windows(data.train, data, augment=True)
     copies = (len(train_windows.offsets) - 1) // len(data.train)  # originals + perturbed copies
     model = train_vst(train_windows, np.tile(data.train.labels, copies), data.num_classes,
-                      section(cfg, "vst"), method.seed)
+                      section(cfg, "vst"), method.seed, layout=data.layout)
     windows = method._windows(data.train, data)  # descriptions come from the real clips only
     codes = model.window_codes(windows)
     model.descriptions = describe_codes(windows.kinematics, codes, model.code_vectors.numpy(),

@@ -4,6 +4,10 @@ Training uses the train split only: the encoder learns to tell classes apart fro
 (cross-entropy on the clip label), the codebook starts from k-means on train window embeddings and
 is refined with EMA updates, a commitment loss and dead-code restarts. Tokenisation assigns codes
 along a clip with a switch cost (Viterbi), then merges runs of the same token.
+
+Two encoders (`vst.encoder`): `mlp` embeds each window from its own hand-made features; `stgcn`
+runs MMAction2's ST-GCN over the whole clip and pools its output over each window's span, joined
+with the window's features, so a window's token can draw on the motion around it.
 """
 from __future__ import annotations
 
@@ -33,7 +37,20 @@ def single_thread():
         torch.set_num_threads(before)
 
 
+@dataclass
+class WindowBatch:
+    """What an encoder sees of some windows: their features (w, F) and, for the graph encoder,
+    the clips they come from (b, 2, T, V, 3), which of those each window is in, and its span."""
+
+    features: torch.Tensor
+    clips: torch.Tensor | None = None
+    clip_of: torch.Tensor | None = None
+    spans: torch.Tensor | None = None
+
+
 class WindowEncoder(nn.Module):
+    """`mlp`: each window from its own features."""
+
     def __init__(self, in_dim: int, hidden: int, dim: int, num_classes: int, dropout: float):
         super().__init__()
         self.body = nn.Sequential(
@@ -42,8 +59,52 @@ class WindowEncoder(nn.Module):
             nn.Linear(hidden, dim), nn.LayerNorm(dim))
         self.head = nn.Linear(dim, num_classes)
 
-    def forward(self, x):
-        return self.body(x)
+    def forward(self, batch: WindowBatch):
+        return self.body(batch.features)
+
+
+class GraphWindowEncoder(nn.Module):
+    """`stgcn`: MMAction2's ST-GCN (the cpu baseline's 6 stages, `channels` wide at the start,
+    time and width halved/doubled twice) over the clip; a window's embedding is the backbone's
+    output averaged over joints, persons and the window's span, with the window's features."""
+
+    def __init__(self, in_dim: int, hidden: int, dim: int, num_classes: int, dropout: float,
+                 layout: str, channels: int):
+        super().__init__()
+        from bench.methods.gcn_models.layouts import mmaction_graph
+        from bench.methods.mmaction_setup import import_mmaction
+
+        self.backbone = import_mmaction().MODELS.build(dict(
+            type="STGCN", graph_cfg=dict(layout=mmaction_graph(layout), mode="stgcn_spatial"),
+            in_channels=3, base_channels=channels, num_stages=6, inflate_stages=[3, 5],
+            down_stages=[3, 5]))
+        self.window = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout))
+        self.body = nn.Sequential(
+            nn.Linear(channels * 4 + hidden, hidden), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(hidden, dim), nn.LayerNorm(dim))
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, batch: WindowBatch):
+        seq = self.backbone(batch.clips).mean(dim=(1, 4))  # (N, M, C, T', V) -> (N, C, T')
+        pooled = torch.einsum("wct,wt->wc", seq[batch.clip_of],
+                              span_weights(batch.spans, seq.shape[-1]))
+        return self.body(torch.cat([pooled, self.window(batch.features)], 1))
+
+
+def span_weights(spans: torch.Tensor, cells: int) -> torch.Tensor:
+    """(w, cells): how much of each of `cells` equal time cells a window's [start, end) span
+    (fractions of the clip) covers, normalised to sum to 1."""
+    edges = torch.arange(cells + 1, device=spans.device, dtype=spans.dtype) / cells
+    cover = (torch.minimum(spans[:, 1:], edges[None, 1:])
+             - torch.maximum(spans[:, :1], edges[None, :-1])).clamp(min=0)
+    return cover / cover.sum(1, keepdim=True).clamp(min=1e-6)
+
+
+def build_encoder(kind: str, in_dim: int, hidden: int, dim: int, num_classes: int,
+                  dropout: float, layout: str = "", channels: int = 0) -> nn.Module:
+    if kind == "stgcn":
+        return GraphWindowEncoder(in_dim, hidden, dim, num_classes, dropout, layout, channels)
+    return WindowEncoder(in_dim, hidden, dim, num_classes, dropout)
 
 
 class VectorQuantizer(nn.Module):
@@ -113,31 +174,72 @@ def kmeans(x: torch.Tensor, k: int, iters: int, gen: torch.Generator) -> torch.T
     return c
 
 
+class WindowTensors:
+    """A WindowSet as tensors on one device (features standardised), cut into encoder batches."""
+
+    def __init__(self, windows: WindowSet, mean: torch.Tensor, std: torch.Tensor):
+        device = mean.device
+        self.x = (torch.from_numpy(windows.features).to(device) - mean) / std
+        self.offsets = windows.offsets
+        self.clip_index = torch.from_numpy(windows.clip_index).to(device)
+        self.clips = self.spans = None
+        if windows.clips is not None:
+            self.clips = torch.from_numpy(windows.clips).to(device)
+            self.spans = torch.from_numpy(windows.spans).to(device)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batches(self, size: int, gen: torch.Generator | None = None):
+        """Index tensors of about `size` windows, shuffled with `gen`, else in order. The
+        graph encoder needs whole clips, so its batches are groups of clips."""
+        device = self.x.device
+        if self.clips is None:
+            order = (torch.randperm(len(self), generator=gen, device=device) if gen is not None
+                     else torch.arange(len(self), device=device))
+            yield from order.split(size)
+            return
+        n = len(self.offsets) - 1
+        order = (torch.randperm(n, generator=gen, device=device) if gen is not None
+                 else torch.arange(n, device=device))
+        for group in order.split(max(1, round(size * n / max(len(self), 1)))):
+            yield torch.cat([torch.arange(int(self.offsets[c]), int(self.offsets[c + 1]),
+                                          device=device) for c in group.tolist()])
+
+    def batch(self, idx: torch.Tensor) -> WindowBatch:
+        if self.clips is None:
+            return WindowBatch(self.x[idx])
+        rows, clip_of = torch.unique(self.clip_index[idx], return_inverse=True)
+        return WindowBatch(self.x[idx], self.clips[rows], clip_of, self.spans[idx])
+
+
 @dataclass
 class VstModel:
     """A trained VST: feature scaling, encoder, codebook, switch cost, code descriptions."""
 
-    encoder: WindowEncoder
+    encoder: nn.Module
     quantizer: VectorQuantizer
     mean: torch.Tensor
     std: torch.Tensor
     switch_cost: float
     descriptions: list = field(default_factory=list)
     train_stats: dict = field(default_factory=dict)
+    spec: dict = field(default_factory=dict)  # what build_encoder needs to rebuild the encoder
 
     @torch.no_grad()
-    def embed(self, features: np.ndarray) -> torch.Tensor:
+    def embed(self, windows: WindowSet | WindowTensors) -> torch.Tensor:
         self.encoder.eval()
-        x = (torch.from_numpy(features).to(self.mean.device) - self.mean) / self.std
-        return torch.cat([self.encoder(x[i:i + 4096]) for i in range(0, len(x), 4096)]) \
-            if len(x) else torch.zeros(0, self.quantizer.codebook.shape[1])
+        data = (windows if isinstance(windows, WindowTensors)
+                else WindowTensors(windows, self.mean, self.std))
+        out = [self.encoder(data.batch(idx)) for idx in data.batches(1024)]
+        return torch.cat(out) if out else torch.zeros(0, self.quantizer.codebook.shape[1])
 
     @torch.no_grad()
     def window_codes(self, windows: WindowSet, switch_cost: float | None = None) -> np.ndarray:
         """One code per window; within each clip, assignments pay `switch_cost` per change."""
         lam = self.switch_cost if switch_cost is None else switch_cost
         with single_thread():
-            dist = self.quantizer.distances(self.embed(windows.features)).numpy()
+            dist = self.quantizer.distances(self.embed(windows)).numpy()
         codes = np.empty(len(dist), dtype=np.int64)
         for i in range(len(windows.offsets) - 1):
             sl = windows.clip_slice(i)
@@ -203,13 +305,15 @@ def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
 
 
 def train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-              seed: int, device: str | None = None) -> VstModel:
-    """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped).
-    On a GPU when there is one (NTU's millions of windows), else on one CPU thread; the model
-    comes back on the CPU either way (tokenisation runs there)."""
+              seed: int, device: str | None = None, layout: str = "") -> VstModel:
+    """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped;
+    `layout`: the skeleton layout's name, for the graph encoder). On a GPU when there is one
+    (NTU's millions of windows), else on one CPU thread; the model comes back on the CPU either
+    way (tokenisation runs there)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     with single_thread() if device == "cpu" else contextlib.nullcontext():
-        model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device))
+        model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device),
+                           layout)
     model.encoder.cpu()
     model.quantizer.cpu()
     model.mean, model.std = model.mean.cpu(), model.std.cpu()
@@ -217,36 +321,38 @@ def train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg
 
 
 def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-               seed: int, device: torch.device) -> VstModel:
+               seed: int, device: torch.device, layout: str) -> VstModel:
     gen = torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
-    x = torch.from_numpy(windows.features).to(device)
+    features = torch.from_numpy(windows.features).to(device)
     y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
-    mean, std = x.mean(0), x.std(0).clamp(min=1e-4)
-    x = (x - mean) / std
-    enc = WindowEncoder(x.shape[1], int(cfg["hidden"]), int(cfg["dim"]), num_classes,
-                        float(cfg["dropout"])).to(device)
+    mean, std = features.mean(0), features.std(0).clamp(min=1e-4)
+    data = WindowTensors(windows, mean, std)
+    del features
+    spec = {"kind": cfg["encoder"], "in_dim": int(data.x.shape[1]), "hidden": int(cfg["hidden"]),
+            "dim": int(cfg["dim"]), "num_classes": int(num_classes), "layout": layout,
+            "channels": int(cfg["gcn_channels"])}
+    enc = build_encoder(dropout=float(cfg["dropout"]), **spec).to(device)
     opt = torch.optim.AdamW(enc.parameters(), lr=float(cfg["lr"]), weight_decay=1e-4)
     bs = int(cfg["batch_size"])
     ce = nn.CrossEntropyLoss()
     for _ in range(int(cfg["epochs"])):
         enc.train()
-        for idx in torch.randperm(len(x), generator=gen, device=device).split(bs):
-            loss = ce(enc.head(enc(x[idx])), y[idx])
+        for idx in data.batches(bs, gen):
+            loss = ce(enc.head(enc(data.batch(idx))), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
     vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"])).to(device)
-    enc.eval()
-    with torch.no_grad():
-        vq.init_from(kmeans(enc(x), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
+    model = VstModel(enc, vq, mean, std, 0.0, spec=spec)
+    vq.init_from(kmeans(model.embed(data), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
     restarts = 0
     for _ in range(int(cfg["vq_epochs"])):
         enc.train()
         used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=device)
         pool = []
-        for idx in torch.randperm(len(x), generator=gen, device=device).split(bs):
-            z = enc(x[idx])
+        for idx in data.batches(bs, gen):
+            z = enc(data.batch(idx))
             code = vq.nearest(z.detach())[0]
             q = vq.codebook[code]
             z_q = z + (q - z).detach()  # straight-through
@@ -259,10 +365,8 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
             pool.append(z.detach())
         if cfg["restart_dead"]:
             restarts += vq.restart(~used, torch.cat(pool), gen)
-    model = VstModel(enc.eval(), vq, mean, std, 0.0)
     with torch.no_grad():
-        z = model.embed(windows.features)
-        code, dist = vq.nearest(z)
+        code, dist = vq.nearest(model.embed(data))
         err = dist.clamp(min=0).mean().item()
         model.train_stats["window_acc"] = float((enc.head(vq.codebook[code]).argmax(1)
                                                  == y).float().mean())
@@ -275,17 +379,15 @@ def save_vst(model: VstModel, path) -> None:
     torch.save({"encoder": model.encoder.state_dict(), "quantizer": model.quantizer.state_dict(),
                 "mean": model.mean, "std": model.std, "switch_cost": model.switch_cost,
                 "descriptions": list(model.descriptions), "train_stats": dict(model.train_stats),
-                "shape": [model.encoder.body[0].in_features, model.encoder.body[0].out_features,
-                          model.quantizer.codebook.shape[1], model.encoder.head.out_features,
-                          model.quantizer.codebook.shape[0]]}, path)
+                "spec": dict(model.spec)}, path)
 
 
 def load_vst(path, dropout: float = 0.0, decay: float = 0.99) -> VstModel:
     state = torch.load(path, weights_only=True)
-    in_dim, hidden, dim, classes, size = state["shape"]
-    enc = WindowEncoder(in_dim, hidden, dim, classes, dropout)
+    spec = state["spec"]
+    enc = build_encoder(dropout=dropout, **spec)
     enc.load_state_dict(state["encoder"])
-    vq = VectorQuantizer(size, dim, decay)
+    vq = VectorQuantizer(*state["quantizer"]["codebook"].shape, decay)
     vq.load_state_dict(state["quantizer"])
     return VstModel(enc.eval(), vq, state["mean"], state["std"], float(state["switch_cost"]),
-                    list(state["descriptions"]), dict(state["train_stats"]))
+                    list(state["descriptions"]), dict(state["train_stats"]), spec)
