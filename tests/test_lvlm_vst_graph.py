@@ -101,3 +101,18 @@ def test_graph_vst_trains_tokens_carry_class_and_reload_gives_same_codes(bundle,
     # the encoder is part of the stage key: the mlp encoder is a different stage
     _, hit = fit_or_load_vst(_method(tmp_path, **{**GRAPH, "vst.encoder": "mlp"}), bundle)
     assert not hit
+
+
+def test_person_mean_averages_the_persons_present_only():
+    from bench.methods.lvlm_var.vst import GraphWindowEncoder
+
+    torch.manual_seed(0)
+    enc = GraphWindowEncoder(8, 16, 8, 3, 0.0, "ntu25", 8).eval()
+    one, two = torch.randn(1, 24, 25, 3), torch.randn(1, 24, 25, 3)
+    clips = torch.zeros(2, 2, 24, 25, 3)
+    clips[0, 0], clips[1, 0], clips[1, 1] = one[0], one[0], two[0]
+    with torch.no_grad():
+        both = enc.person_mean(clips)
+        alone = enc.backbone(torch.stack([one, two])).mean(dim=(1, 4))  # each on its own
+    torch.testing.assert_close(both[0], alone[0])  # the empty slot does not count
+    torch.testing.assert_close(both[1], (alone[0] + alone[1]) / 2)
