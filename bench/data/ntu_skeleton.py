@@ -4,9 +4,9 @@ Format (CRLF line ends): a frame count; per frame a body count (0 allowed); per 
 10 info fields (BODY_INFO_FIELDS), a joint count (25) and one line of 12 fields per joint
 (JOINT_FIELDS).
 
-Two paths give the same result. The fast path (`ntu_skeleton_fast`, compiled with numba) follows
-the structure in one pass over the bytes, converting every number exactly (8 bytes at a time)
-and checking the fields of every line; it gives up on anything unusual. Then the exact path
+Two paths give the same result. The fast path (`ntu_skeleton_fast`, compiled with numba) indexes
+the lines first, checks the fields of every line against the structure, then converts the numbers
+exactly, 8 at a time in vector registers; it gives up on anything unusual. Then the exact path
 re-parses the file: np.fromstring converts every number with the same correctly rounded
 conversion as float(), the structure is walked by its counts, and the number of fields on every
 line is checked by comparing the file's whitespace with that of the expected structure (so a
@@ -101,21 +101,16 @@ def parse_skeleton_bytes(data: bytes, source: str = "<bytes>", fast: bool = True
 
 def _parse_fast(data: bytes):
     """(frames, bodies per frame, bodies), or None to use the exact path. The compiled parser
-    also groups the entries into tracks, so little is left to do per file here."""
+    also groups the entries into tracks (rows in track order), so each body is a few slices."""
     from bench.data import ntu_skeleton_fast as fast  # imports numba: only when parsing
 
-    (status, num_frames, entries, bodies_per_frame, frame_of, info, joints, track_ids, starts,
-     order) = fast.parse(np.frombuffer(data, np.uint8))
+    (status, num_frames, entries, bodies_per_frame, frame_of, info, joints, track_ids,
+     starts) = fast.parse(np.frombuffer(data, np.uint8))
     if status != fast.OK:
         return None
-    if len(track_ids) == 1:  # the common case: views, no copies
-        bodies = (SkeletonBody(int(track_ids[0]), frame_of[:entries], joints[:entries],
-                               info[:entries]),)
-    else:
-        frame_of, joints, info = frame_of[order], joints[order], info[order]
-        bodies = tuple(SkeletonBody(body_id, frame_of[a:b], joints[a:b], info[a:b])
-                       for body_id, a, b in zip(track_ids.tolist(), starts.tolist(),
-                                                starts[1:].tolist()))
+    bodies = tuple(SkeletonBody(body_id, frame_of[a:b], joints[a:b], info[a:b])
+                   for body_id, a, b in zip(track_ids.tolist(), starts.tolist(),
+                                            starts[1:].tolist()))
     return num_frames, bodies_per_frame, bodies
 
 
