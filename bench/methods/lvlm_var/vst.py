@@ -40,7 +40,7 @@ def single_thread():
 @dataclass
 class WindowBatch:
     """What an encoder sees of some windows: their features (w, F) and, for the graph encoder,
-    the clips they come from (b, 2, T, V, 3), which of those each window is in, and its span."""
+    the clips they come from (b, persons, T, V, 3), which of those each window is in, and its span."""
 
     features: torch.Tensor
     clips: torch.Tensor | None = None
@@ -90,7 +90,6 @@ class GraphWindowEncoder(nn.Module):
         pooled = torch.einsum("wct,wt->wc", seq[batch.clip_of],
                               span_weights(batch.spans, seq.shape[-1]))
         return self.body(torch.cat([pooled, self.window(batch.features)], 1))
-
 
     def person_mean(self, clips: torch.Tensor) -> torch.Tensor:
         """(N, M, T, V, 3) -> (N, C, T'): the backbone's output averaged over joints and over
