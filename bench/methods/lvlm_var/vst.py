@@ -336,11 +336,10 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
                seed: int, device: torch.device, layout: str) -> VstModel:
     gen = torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
-    features = torch.from_numpy(windows.features).to(device)
     y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
-    mean, std = features.mean(0), features.std(0).clamp(min=1e-4)
+    raw = torch.from_numpy(windows.features)  # a view: WindowTensors makes the device copy
+    mean, std = raw.mean(0).to(device), raw.std(0).clamp(min=1e-4).to(device)
     data = WindowTensors(windows, mean, std)
-    del features
     spec = {"kind": cfg["encoder"], "in_dim": int(data.x.shape[1]), "hidden": int(cfg["hidden"]),
             "dim": int(cfg["dim"]), "num_classes": int(num_classes), "layout": layout,
             "channels": int(cfg["gcn_channels"])}
