@@ -74,6 +74,9 @@ class Predictions:
     scores: np.ndarray  # (N, C) float, higher = more likely
     texts: list[str] | None = None  # generated explanations, for methods that explain
     extra: dict[str, Any] = field(default_factory=dict)  # per-sample JSON-able extras (tokens, ...)
+    # Run-level JSON-able facts about the explanations (train-derived control texts, per-class
+    # train explanations for consistency prototypes, ...): stored as explanation_context.json.
+    context: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         self.labels = np.asarray(self.labels, dtype=np.int64)

@@ -195,6 +195,8 @@ def save_predictions(run_dir: Path, p: Predictions) -> None:
                 row = {"sample_id": sid, "text": text}
                 row.update({k: v[i] for k, v in p.extra.items()})
                 f.write(json.dumps(row, default=_json_default) + "\n")
+    if p.context:
+        write_json(run_dir / "explanation_context.json", p.context)
 
 
 def load_predictions(run_dir: Path) -> Predictions:
@@ -207,4 +209,6 @@ def load_predictions(run_dir: Path) -> Predictions:
         texts = [rows[s]["text"] for s in ids]
         keys = {k for r in rows.values() for k in r} - {"sample_id", "text"}
         extra = {k: [rows[s].get(k) for s in ids] for k in sorted(keys)}
-    return Predictions(ids, labels, scores, texts, extra)
+    context_file = run_dir / "explanation_context.json"
+    context = json.loads(context_file.read_text()) if context_file.exists() else {}
+    return Predictions(ids, labels, scores, texts, extra, context)
