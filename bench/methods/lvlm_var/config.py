@@ -15,16 +15,23 @@ _BASE = {
     # train: the train part only; train+val: the whole official train split (LVLM-VAR selects
     # nothing on val, so the validation part is more training data)
     "fit_on": "train+val",
-    # mlp: each window from its own features; stgcn: MMAction2's ST-GCN over the whole clip,
-    # pooled over each window's span, with the window's features
+    # reconstruct: a VQ-VAE, tokens learned without labels (vqvae.py); classify: the encoder
+    # learns the clip label from windows, then the codebook is fitted (the earlier VST)
+    "vst.objective": "reconstruct",
+    "vst.label_weight": 0.0,  # x cross-entropy of the class head, added to the VQ-VAE loss
+    "vst.velocity_weight": 1.0,  # weight of the pose velocities in the reconstruction loss
+    # mlp: each window from its own features (window-local with vst.context=none); stgcn:
+    # MMAction2's ST-GCN over the whole clip, pooled over each window's span, with its features
     "vst.encoder": "mlp",
     "vst.gcn_channels": 32,  # stgcn: width of its first stages (x2 twice)
     "vst.clip_frames": 48,  # stgcn: clips resampled to this many frames
     "vst.window": 16,  # frames per window
-    "vst.token_rate": 4.0,  # windows (tokens) per second of video; stride = fps / token_rate
+    # windows (tokens) per second of video; stride = fps / token_rate (6: the synthetic clips'
+    # 1.6-2.8 s give 7-15 tokens)
+    "vst.token_rate": 6.0,
     "vst.pose_frames": 4,  # poses sampled inside each window for the features
-    "vst.context": "neighbours",  # none | neighbours | clip: temporal context in window features
-    "vst.max_tokens": 24,  # tokens per clip after merging (uniformly subsampled beyond)
+    "vst.context": "none",  # none | neighbours | clip: temporal context in window features
+    "vst.max_tokens": 32,  # tokens per clip after merging (uniformly subsampled beyond)
     "vst.aug_copies": 3,  # perturbed copies of each train clip for the encoder (0: none)
     "vst.aug_noise": 0.15,  # joint noise of the copies, in spine lengths
     "vst.aug_tilt": 0.3,  # body lean of the copies, up to this many radians
@@ -34,7 +41,7 @@ _BASE = {
     "vst.dim": 64,  # code vector size
     "vst.hidden": 256,  # encoder hidden width
     "vst.dropout": 0.1,
-    "vst.epochs": 30,  # encoder pre-training (cross-entropy on window -> clip label)
+    "vst.epochs": 30,  # encoder pre-training (reconstruct: autoencoder; classify: cross-entropy)
     "vst.vq_epochs": 10,  # joint encoder + codebook training
     "vst.lr": 1e-3,
     "vst.batch_size": 256,
@@ -43,7 +50,7 @@ _BASE = {
     "vst.kmeans_iters": 20,
     "vst.restart_dead": True,  # re-seed codes unused for a whole epoch from train windows
     "vst.flicker_weight": 0.3,  # switch cost in the assignment, x mean quantisation error
-    "vst.merge_runs": True,  # collapse runs of the same token
+    "vst.merge_runs": False,  # collapse runs of the same token
     # Video branch (where RGB video is given): frozen CLIP features appended to window features
     "vst.video": "none",  # none | clip
     "vst.video_encoder": "",  # CLIP / LLaVA-1.5 HF directory ("": lvlm.model_path, BENCH_LLAVA_PATH)
@@ -52,7 +59,10 @@ _BASE = {
     "vst.render_size": 112,  # synthetic data: side of the clips rendered from the skeletons
     # Semantics (code descriptions)
     "sem.still_threshold": 0.08,  # motion range per window (spine lengths) below which: still
-    "sem.max_phrases": 3,  # distinct descriptions per explanation
+    "sem.max_phrases": 3,  # distinct descriptions per explanation (sem.targets=codes)
+    # narrator: each train clip's own kinematic narrative (narrator.py); codes: the readable
+    # descriptions of the clip's codes, joined (the earlier targets, an ablation value)
+    "sem.targets": "narrator",
     # Prompt
     "prompt.system": "You recognise human actions from skeleton motion tokens.",
     "prompt.instruction": "Which action is this? Answer with the action and an explanation.",
@@ -72,7 +82,9 @@ _BASE = {
     "lvlm.tiny.vocab": 640,
     "lvlm.template": "chatml",  # chatml | llava15
     "lvlm.injection": "projector",  # projector | vocab
-    "lvlm.projector": "semantic",  # semantic (class-prior init) | mlp (LLaVA-1.5 2-layer MLP)
+    # mlp: LLaVA-1.5's 2-layer MLP from the code vectors; semantic: plus a class-posterior path
+    # from the VST's class head (needs a label term: vst.label_weight > 0 or objective=classify)
+    "lvlm.projector": "mlp",
     "lvlm.projector_temperature": 1.0,
     "lvlm.class_words": "mean",  # mean | idf: token weights of the class-name embeddings (semantic)
     # float32 | bfloat16 | autocast-bfloat16 (train: fp32 weights under bf16 autocast; predict: bf16)
@@ -96,12 +108,13 @@ _BASE = {
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
     "lvlm.score_batch": 64,  # samples per scoring (and generation) batch
-    "lvlm.max_new_tokens": 24,
+    "lvlm.max_new_tokens": 48,  # narratives of up to 5 phases
     # no n-gram twice in an explanation (targets never repeat a phrase; greedy decoding loops)
     "lvlm.no_repeat_ngram": 3,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
     "lvlm.explain_given_prediction": True,  # generate after "Action: <argmax class>."
-    "eval.faithfulness_samples": 32,  # test samples in the token-deletion (faithfulness) test
+    "eval.faithfulness_samples": 64,  # test samples in the erasure (faithfulness) test
+    "eval.token_baselines": True,  # bag-of-tokens and sequence classifiers on the same tokens
 }
 
 _PROFILE = {
@@ -114,25 +127,27 @@ _PROFILE = {
         "lvlm.lr": 3e-3, "lvlm.projector_lr": 3e-3, "lvlm.batch_size": 16,
         "lvlm.max_new_tokens": 20,
     },
-    # the graph encoder (validation subject s07: UTD-MHAD VST vote 89.8% (mlp) -> 96.3%, MSR
-    # Action3D 84.2% with 16 channels -> 89.5% with 32); each epoch sees every clip 4 times
-    "cpu": {"vst.encoder": "stgcn", "vst.epochs": 15, "vst.vq_epochs": 5},
+    # the window-local VQ-VAE of the base table (the graph encoder, vst.encoder=stgcn, sees the
+    # whole clip: an ablation value, with vst.gcn_channels / vst.clip_frames)
+    "cpu": {},
     "paper": {
         "vst.codebook": 1024, "vst.dim": 128, "vst.hidden": 512, "vst.max_tokens": 64,
-        "vst.encoder": "stgcn", "vst.gcn_channels": 64, "vst.clip_frames": 100,  # MMAction2's
+        "vst.gcn_channels": 64, "vst.clip_frames": 100,  # MMAction2's, for vst.encoder=stgcn
         "vst.epochs": 60, "vst.vq_epochs": 20,
         "lora.rank": 16, "lora.alpha": 32,
         "lora.targets": (r".*language_model\.layers\.\d+\.(self_attn\.(q_proj|k_proj|v_proj|o_proj)"
                          r"|mlp\.(gate_proj|up_proj|down_proj))"),
         "lvlm.backbone": "llava-1.5", "lvlm.template": "llava15", "lvlm.dtype": "bfloat16",
         "lvlm.gradient_checkpointing": True, "lvlm.epochs": 3.0, "lvlm.lr": 2e-4,
-        "lvlm.projector_lr": 1e-3, "lvlm.batch_size": 8, "lvlm.max_new_tokens": 48,
+        "lvlm.projector_lr": 1e-3, "lvlm.batch_size": 8, "lvlm.max_new_tokens": 64,
         "sem.max_phrases": 4,
     },
 }
 
 CHOICES = {
     "vst.encoder": ("mlp", "stgcn"),
+    "vst.objective": ("reconstruct", "classify"),
+    "sem.targets": ("narrator", "codes"),
     "vst.context": ("none", "neighbours", "clip"),
     "vst.video": ("none", "clip"),
     "fit_on": ("train", "train+val"),
@@ -176,6 +191,14 @@ def check_config(config: dict) -> dict:
     if float(config["vst.aug_warp"]) >= 1:
         raise BenchError(f"lvlm_var config: vst.aug_warp must be < 1 (a monotone warp), "
                          f"got {config['vst.aug_warp']!r}")
+    if (config["lvlm.projector"] == "semantic" and config["vst.objective"] == "reconstruct"
+            and float(config["vst.label_weight"]) <= 0):
+        raise BenchError("lvlm_var config: lvlm.projector=semantic reads the VST's class head, "
+                         "which only a label term trains: set vst.label_weight > 0 or "
+                         "vst.objective=classify")
+    for key in ("vst.label_weight", "vst.velocity_weight"):
+        if float(config[key]) < 0:
+            raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")
     if float(config["vst.token_rate"]) <= 0:
         raise BenchError(f"lvlm_var config: vst.token_rate must be > 0, "
                          f"got {config['vst.token_rate']!r}")

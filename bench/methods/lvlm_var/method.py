@@ -15,11 +15,28 @@ from bench.methods.base import Method
 from bench.methods.lvlm_var import config as C
 from bench.methods.lvlm_var.features import split_windows
 from bench.methods.lvlm_var.semantics import explain_tokens, vocabulary_text
-from bench.methods.lvlm_var.stage import fit_or_load_vst
+from bench.methods.lvlm_var.stage import fit_or_load_vst, stage_seed
 from bench.methods.lvlm_var.vst import VstModel, clip_tokens, code_stats
 from bench.specs import Predictions
 
 log = logging.getLogger("bench")
+
+
+def explanation_context(targets: list[str], labels: np.ndarray, num_classes: int,
+                        per_class: int = 50) -> dict:
+    """The train explanations the report's controls and consistency prototypes are made of:
+    the most frequent one (the constant control), the most frequent of each class (the class
+    template control; the constant where a class has none) and up to `per_class` per class."""
+    from collections import Counter
+
+    constant = Counter(targets).most_common(1)[0][0] if targets else ""
+    by_class: dict[int, list[str]] = {}
+    for text, y in zip(targets, labels):
+        by_class.setdefault(int(y), []).append(text)
+    templates = [Counter(by_class[c]).most_common(1)[0][0] if c in by_class else constant
+                 for c in range(num_classes)]
+    return {"constant_text": constant, "class_templates": templates,
+            "train_texts": {str(c): texts[:per_class] for c, texts in sorted(by_class.items())}}
 
 
 class LvlmVar(Method):
@@ -39,6 +56,9 @@ class LvlmVar(Method):
         self._merged = False
         self._shared = None  # KV cache of the prompt part all samples share (after training)
         self._video = None  # the VST's video branch (vst.video), built on first use
+        self._train_tokens: list[list[int]] = []
+        self._train_labels = np.zeros(0, dtype=np.int64)
+        self.context: dict[str, Any] = {}  # train explanations behind the report's controls
 
     # ------------------------------------------------------------------ helpers
     def _windows(self, split: SkeletonSet, data: DataBundle, augment: bool = False):
@@ -76,6 +96,7 @@ class LvlmVar(Method):
         tokens = clip_tokens(codes, windows, bool(self.config["vst.merge_runs"]),
                              int(self.config["vst.max_tokens"]))
         stats["tokens_per_clip"] = float(np.mean([len(t) for t in tokens]))
+        stats["windows_per_clip"] = float(np.mean(np.diff(windows.offsets)))
         return tokens, stats
 
     def _vectors(self, tokens: list[list[int]]) -> torch.Tensor | None:
@@ -103,14 +124,20 @@ class LvlmVar(Method):
         self.stats.update({f"vst_{k}": v for k, v in self.vst.train_stats.items()})
         tokens, stats = self.tokenize(data.train, data)
         self.stats.update({f"vst_train_{k}": v for k, v in stats.items()})
-        max_phrases = int(cfg["sem.max_phrases"])
-        examples = [{"tokens": t, "class_name": data.class_names[int(y)],
-                     "explanation": explain_tokens(t, self.vst.descriptions, max_phrases)}
-                    for t, y in zip(tokens, data.train.labels)]
+        self._train_tokens, self._train_labels = tokens, np.asarray(data.train.labels)
+        targets = self._explanation_targets(data, tokens)
+        self.context = explanation_context(targets, self._train_labels, data.num_classes)
+        self.stats["train_distinct_explanations"] = float(len(set(targets)))
+        examples = [{"tokens": t, "class_name": data.class_names[int(y)], "explanation": e}
+                    for t, y, e in zip(tokens, data.train.labels, targets)]
 
+        # The LM stage draws from its own seed, whether the VST was trained here or read from
+        # the stage cache (which leaves the global generator elsewhere).
+        torch.manual_seed(stage_seed(self.seed, "lvlm"))
         t0 = time.perf_counter()
         corpus = (list(data.class_names) + vocabulary_text() + sorted(set(self.vst.descriptions))
-                  + template_text() + [cfg["prompt.system"], cfg["prompt.instruction"]])
+                  + sorted(set(targets)) + template_text()
+                  + [cfg["prompt.system"], cfg["prompt.instruction"]])
         self.bb = build_backbone(cfg, corpus=corpus, num_codes=self.vst.size, seed=self.seed)
         self.prompts = PromptBuilder(self.bb.tokenizer, cfg["lvlm.template"], cfg["prompt.system"],
                                      cfg["prompt.instruction"], self.bb.placeholder_id,
@@ -133,6 +160,19 @@ class LvlmVar(Method):
         self.stats.update({f"lvlm_{k}": float(v) for k, v in train.items()})
         self.stats["lvlm_train_s"] = time.perf_counter() - t0
         self._save_adapter()
+
+    def _explanation_targets(self, data: DataBundle, tokens: list[list[int]]) -> list[str]:
+        """What the LM learns to say about each train clip: its kinematic narrative (read from
+        its skeleton, never from a dataset's descriptions), or the joined code descriptions."""
+        if self.config["sem.targets"] == "codes":
+            phrases = int(self.config["sem.max_phrases"])
+            return [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
+        from bench.methods.lvlm_var.narrator import narrate
+        t0 = time.perf_counter()
+        train = data.train
+        out = narrate(train.keypoint, train.num_frames, get_layout(data.layout), data.fps)
+        self.stats["narrator_s"] = time.perf_counter() - t0
+        return out
 
     @torch.no_grad()
     def _init_code_embeddings(self) -> None:
@@ -179,16 +219,44 @@ class LvlmVar(Method):
                  for a in answers]
         phrases = int(cfg["sem.max_phrases"])
         token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
-        from bench.methods.lvlm_var.faithfulness import deletion_test
-        t0 = time.perf_counter()  # deletion test: re-score a subset without the cited tokens
-        faith = deletion_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
-                              self.vst.descriptions,
-                              int(cfg["eval.faithfulness_samples"]),
-                              self.seed, bs)
+        from bench.methods.lvlm_var.faithfulness import erasure_test
+        t0 = time.perf_counter()  # ERASER: re-score a subset without / with only the cited tokens
+        erasure = erasure_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
+                               self.vst.descriptions, int(cfg["eval.faithfulness_samples"]),
+                               self.seed, bs)
         self.stats["lvlm_faithfulness_s"] = time.perf_counter() - t0
+        self._controls(tokens, scores, split, data)
         return Predictions(list(split.sample_ids), split.labels, scores, texts,
                            extra={"tokens": tokens, "answer": answers, "token_text": token_text,
-                                  "faithfulness": faith})
+                                  "erasure": erasure},
+                           context=self.context)
+
+    def _controls(self, tokens: list[list[int]], scores: np.ndarray, split: SkeletonSet,
+                  data: DataBundle) -> None:
+        """What the LM adds: top-1 of two token-only classifiers trained on the same train
+        tokens, and of the LM itself when each clip's token order is shuffled."""
+        from bench.methods.lvlm_var.token_baselines import (
+            bag_of_tokens_scores, sequence_model_scores, shuffle_tokens,
+        )
+
+        labels = np.asarray(split.labels)
+
+        def top1(s: np.ndarray) -> float:
+            return float(np.mean(np.argmax(s, axis=1) == labels))
+
+        t0 = time.perf_counter()
+        shuffled = shuffle_tokens(tokens, self.seed)
+        bs = int(self.config["lvlm.score_batch"])
+        lm_shuffled = np.concatenate([self._score(shuffled[i:i + bs])[0].numpy()
+                                      for i in range(0, len(shuffled), bs)])
+        self.stats["lm_top1"] = top1(scores)
+        self.stats["lm_shuffled_order_top1"] = top1(lm_shuffled)
+        if self.config["eval.token_baselines"]:
+            args = (self._train_tokens, self._train_labels, tokens, self.vst.size,
+                    data.num_classes, self.seed)
+            self.stats["token_bow_top1"] = top1(bag_of_tokens_scores(*args)[0])
+            self.stats["token_seq_top1"] = top1(sequence_model_scores(*args)[0])
+        self.stats["controls_s"] = time.perf_counter() - t0
 
     def _inference_weights(self) -> None:
         """Merge LoRA into the weights once; a model trained under bf16 autocast predicts in bf16."""

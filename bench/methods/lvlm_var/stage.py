@@ -23,7 +23,12 @@ from bench.specs import short_hash
 from bench.store import file_lock
 
 log = logging.getLogger("bench")
-STAGE_VERSION = 4  # bump when features, training or descriptions change
+STAGE_VERSION = 5  # bump when features, training or descriptions change
+
+
+def stage_seed(seed: int, stage: str) -> int:
+    """The seed of one stage of a run: its randomness never depends on what ran before it."""
+    return int(hashlib.sha256(f"{seed}:{stage}".encode()).hexdigest()[:8], 16)
 
 
 def train_fingerprint(data: DataBundle) -> str:

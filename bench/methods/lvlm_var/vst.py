@@ -1,9 +1,11 @@
 """Video-to-Semantic-Tokens: window encoder, VQ codebook, temporally consistent tokenisation.
 
-Training uses the train split only: the encoder learns to tell classes apart from single windows
-(cross-entropy on the clip label), the codebook starts from k-means on train window embeddings and
-is refined with EMA updates, a commitment loss and dead-code restarts. Tokenisation assigns codes
-along a clip with a switch cost (Viterbi), then merges runs of the same token.
+Training uses the train split only. By default (`vst.objective=reconstruct`, vqvae.py) encoder,
+decoder and codebook learn as a VQ-VAE to reconstruct each window's motion, without labels; with
+`classify` (an ablation value) the encoder learns the clip label from single windows. Either way
+the codebook starts from k-means on train window embeddings and is refined with EMA updates, a
+commitment loss and dead-code restarts. Tokenisation assigns codes along a clip with a switch
+cost (Viterbi); `vst.merge_runs` optionally merges runs of the same token.
 
 Two encoders (`vst.encoder`): `mlp` embeds each window from its own hand-made features; `stgcn`
 runs MMAction2's ST-GCN over the whole clip and pools its output over each window's span, joined
@@ -302,18 +304,26 @@ def clip_tokens(codes: np.ndarray, windows: WindowSet, merge_runs: bool,
 
 
 def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
-    """Codebook utilisation and perplexity over windows, and the token flip rate within clips."""
+    """Codebook utilisation and perplexity over windows; within clips, the token flip rate, the
+    entropy (bits) of each clip's own token distribution and its distinct tokens, averaged."""
     counts = np.bincount(codes, minlength=size).astype(np.float64)
     p = counts / max(counts.sum(), 1.0)
     nz = p[p > 0]
     flips = pairs = 0
+    entropy, distinct = [], []
     for i in range(len(windows.offsets) - 1):
         seq = codes[windows.clip_slice(i)]
         flips += int((seq[1:] != seq[:-1]).sum())
         pairs += max(len(seq) - 1, 0)
+        _, held = np.unique(seq, return_counts=True)
+        q = held / max(held.sum(), 1)
+        entropy.append(float(-(q * np.log2(q)).sum()))
+        distinct.append(len(held))
     return {"utilisation": float((counts > 0).sum() / size),
             "perplexity": float(math.exp(-(nz * np.log(nz)).sum())) if len(nz) else 0.0,
-            "flip_rate": flips / pairs if pairs else 0.0}
+            "flip_rate": flips / pairs if pairs else 0.0,
+            "clip_token_entropy": float(np.mean(entropy)) if entropy else 0.0,
+            "clip_distinct_tokens": float(np.mean(distinct)) if distinct else 0.0}
 
 
 def train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
@@ -344,6 +354,23 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
             "dim": int(cfg["dim"]), "num_classes": int(num_classes), "layout": layout,
             "channels": int(cfg["gcn_channels"])}
     enc = build_encoder(dropout=float(cfg["dropout"]), **spec).to(device)
+    vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"])).to(device)
+    model = VstModel(enc, vq, mean, std, 0.0, spec=spec)
+    if cfg["objective"] == "reconstruct":
+        from bench.methods.lvlm_var.vqvae import train_vqvae
+        stats = train_vqvae(windows, clip_labels, cfg, device, gen, enc, data, vq)
+    else:
+        stats = _train_classifier_vst(model, data, y, cfg, gen)
+    model.switch_cost = float(cfg["flicker_weight"]) * stats["quantisation_error"]
+    model.train_stats.update(stats)
+    return model
+
+
+def _train_classifier_vst(model: VstModel, data: WindowTensors, y: torch.Tensor, cfg: dict,
+                          gen: torch.Generator) -> dict:
+    """`vst.objective=classify` (the earlier VST, an ablation value): the encoder learns to tell
+    classes apart from windows (cross-entropy on the clip label), then the codebook is fitted."""
+    enc, vq = model.encoder, model.quantizer
     opt = torch.optim.AdamW(enc.parameters(), lr=float(cfg["lr"]), weight_decay=1e-4)
     bs = int(cfg["batch_size"])
     ce = nn.CrossEntropyLoss()
@@ -354,13 +381,11 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
             opt.zero_grad()
             loss.backward()
             opt.step()
-    vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"])).to(device)
-    model = VstModel(enc, vq, mean, std, 0.0, spec=spec)
     vq.init_from(kmeans(model.embed(data), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
     restarts = 0
     for _ in range(int(cfg["vq_epochs"])):
         enc.train()
-        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=device)
+        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=y.device)
         pool = []
         for idx in data.batches(bs, gen):
             z = enc(data.batch(idx))
@@ -378,12 +403,9 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
             restarts += vq.restart(~used, torch.cat(pool), gen)
     with torch.no_grad():
         code, dist = vq.nearest(model.embed(data))
-        err = dist.clamp(min=0).mean().item()
-        model.train_stats["window_acc"] = float((enc.head(vq.codebook[code]).argmax(1)
-                                                 == y).float().mean())
-    model.switch_cost = float(cfg["flicker_weight"]) * err
-    model.train_stats.update({"quantisation_error": err, "dead_code_restarts": restarts})
-    return model
+        acc = float((enc.head(vq.codebook[code]).argmax(1) == y).float().mean())
+    return {"quantisation_error": dist.clamp(min=0).mean().item(), "window_acc": acc,
+            "dead_code_restarts": restarts}
 
 
 def save_vst(model: VstModel, path) -> None:

@@ -1,0 +1,130 @@
+"""The VST trained as a VQ-VAE (`vst.objective=reconstruct`, the cpu/paper default): tokens learned
+without labels, as LLM-AR and T2M-GPT tokenise motion.
+
+Each window's encoder output is quantised to its nearest code and a decoder reconstructs the
+window's own motion from the code alone: its poses (relative to each person's centre), the pose
+velocities between them, each joint's displacement and the centre trajectory, for both persons.
+The codebook starts from k-means on the embeddings of an autoencoder warm-up (`vst.epochs`), then
+`vst.vq_epochs` train encoder, decoder and codebook together (EMA updates, commitment loss,
+dead-code restarts). A label term (`vst.label_weight` x cross-entropy of the class head on the
+quantised vector) is a knob, 0 by default: the tokens mean motion, not the class.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.errors import BenchError
+from bench.methods.lvlm_var.features import WindowSet
+
+CONTEXT_BLOCKS = {"none": 1, "neighbours": 3, "clip": 4}  # features.with_context's copies
+
+
+def motion_target(features: np.ndarray, pose_frames: int, context: str,
+                  velocity_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the decoder reconstructs from a window's raw features (features.clip_windows's
+    layout: per person poses (P x V x 3), displacement (V x 3), centre track (P x 3); then the
+    window's time and the second-person flag, which are left out), and a weight per column
+    (`velocity_weight` on the pose velocities, 1 elsewhere)."""
+    own = features.shape[1] // CONTEXT_BLOCKS[context]
+    per_person = (own - 2) // 2
+    joints, rem = divmod(per_person // 3 - pose_frames, pose_frames + 1)
+    if rem or joints < 1 or per_person * 2 + 2 != own:
+        raise BenchError(f"VST features of width {features.shape[1]} do not have the window "
+                         f"layout the reconstruction target expects (pose_frames={pose_frames})")
+    parts, weights = [], []
+    for m in range(2):
+        block = features[:, m * per_person:(m + 1) * per_person]
+        poses = block[:, :pose_frames * joints * 3].reshape(len(block), pose_frames, joints * 3)
+        velocity = np.diff(poses, axis=1).reshape(len(block), -1)
+        rest = block[:, pose_frames * joints * 3:]
+        parts += [poses.reshape(len(block), -1), velocity, rest]
+        weights += [np.ones(poses[0].size), np.full(velocity.shape[1], velocity_weight),
+                    np.ones(rest.shape[1])]
+    w = np.concatenate(weights).astype(np.float32)
+    return np.concatenate(parts, axis=1).astype(np.float32), w / w.mean()
+
+
+def decoder(dim: int, hidden: int, out_dim: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                         nn.Linear(hidden, out_dim))
+
+
+def train_vqvae(windows: WindowSet, clip_labels: np.ndarray, cfg: dict, device: torch.device,
+                gen: torch.Generator, enc: nn.Module, data, vq) -> dict:
+    """Train `enc` (on `data`, the windows as WindowTensors) and `vq` as a VQ-VAE; returns the
+    training statistics. cfg is the `vst.*` section, prefix stripped."""
+    raw, colw = motion_target(windows.features, int(cfg["pose_frames"]), cfg["context"],
+                              float(cfg["velocity_weight"]))
+    raw = torch.from_numpy(raw)
+    target = ((raw - raw.mean(0)) / raw.std(0).clamp(min=1e-4)).to(device)
+    colw = torch.from_numpy(colw).to(device)
+    dec = decoder(int(cfg["dim"]), int(cfg["hidden"]), target.shape[1]).to(device)
+    y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
+    label_weight = float(cfg["label_weight"])
+    ce = nn.CrossEntropyLoss()
+    opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()),
+                            lr=float(cfg["lr"]), weight_decay=1e-4)
+    bs = int(cfg["batch_size"])
+
+    def recon(z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return (((dec(z) - target[idx]) ** 2) * colw).mean()
+
+    def step(loss: torch.Tensor) -> None:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(int(cfg["epochs"])):  # autoencoder warm-up: codes start from good embeddings
+        enc.train()
+        for idx in data.batches(bs, gen):
+            z = enc(data.batch(idx))
+            loss = recon(z, idx)
+            if label_weight > 0:
+                loss = loss + label_weight * ce(enc.head(z), y[idx])
+            step(loss)
+    from bench.methods.lvlm_var.vst import kmeans
+
+    with torch.no_grad():
+        enc.eval()
+        z_all = torch.cat([enc(data.batch(idx)) for idx in data.batches(4096)])
+    vq.init_from(kmeans(z_all, len(vq.codebook), int(cfg["kmeans_iters"]), gen))
+    restarts = 0
+    for _ in range(int(cfg["vq_epochs"])):
+        enc.train()
+        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=device)
+        pool = []
+        for idx in data.batches(bs, gen):
+            z = enc(data.batch(idx))
+            code = vq.nearest(z.detach())[0]
+            q = vq.codebook[code]
+            z_q = z + (q - z).detach()  # straight-through
+            loss = recon(z_q, idx) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
+            if label_weight > 0:
+                loss = loss + label_weight * ce(enc.head(z_q), y[idx])
+            step(loss)
+            vq.ema_update(z.detach(), code)
+            used[code] = True
+            pool.append(z.detach())
+        if cfg["restart_dead"]:
+            restarts += vq.restart(~used, torch.cat(pool), gen)
+    return {**_final_stats(enc, dec, vq, data, target, colw, y), "dead_code_restarts": restarts}
+
+
+@torch.no_grad()
+def _final_stats(enc, dec, vq, data, target, colw, y) -> dict:
+    enc.eval()
+    dec.eval()
+    err = recon_q = correct = 0.0
+    for idx in data.batches(4096):
+        z = enc(data.batch(idx))
+        code, dist = vq.nearest(z)
+        q = vq.codebook[code]
+        err += float(dist.clamp(min=0).sum())
+        # standardised target: 1.0 is what predicting the mean of every column would score
+        recon_q += float(((((dec(q) - target[idx]) ** 2) * colw).mean(1)).sum())
+        correct += float((enc.head(q).argmax(1) == y[idx]).sum())
+    n = max(len(data), 1)
+    return {"quantisation_error": err / n, "reconstruction_error": recon_q / n,
+            "window_acc": correct / n}
