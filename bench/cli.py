@@ -196,10 +196,13 @@ def cmd_list(args) -> int:
             a = ablations.get(name)
             print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}")
     elif args.what == "metrics":
-        from bench.reporting.explanations import APPENDIX
-        for name, text in APPENDIX:  # the report appendix's definitions, one line each
-            print(f"{name:22s} {text.format(resamples=1000, seed=0)}")
-        print(f"{'Diagnostics':22s} vst_test_utilisation, vst_test_perplexity, vst_test_flip_rate")
+        from bench.metrics.registry import CONTROL_DEFINITION, CONTROLS, METRICS
+        for m in METRICS:  # the registry: stored key, column, direction, definition
+            better = "higher" if m.higher_is_better else "lower"
+            controls = " +@" + ",@".join(CONTROLS) if m.kind == "text" else ""
+            print(f"{m.key + controls:48s} {m.header:20s} {better:6s} {m.definition}")
+        print(f"{'(controls)':48s} {CONTROL_DEFINITION}")
+        print(f"{'Diagnostics':48s} vst_test_utilisation, vst_test_perplexity, vst_test_flip_rate")
     return 0
 
 

@@ -80,16 +80,14 @@ def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> d
 
 
 def score(predictions) -> dict:
-    from bench.metrics.classification import classification_metrics
-    from bench.metrics.explanation import explanation_metrics
+    """The registry's run-time metrics (no MiniLM), each text score beside its controls."""
+    from bench.metrics.registry import score_run
 
-    metrics = classification_metrics(predictions)
-    metrics.update(explanation_metrics(predictions.texts, predictions.extra.get("reference"),
-                                       predictions.extra))
-    return metrics
+    return score_run(predictions, run_time=True)
 
 
-def _motion_facts(bundle) -> list[list[str]]:
+def _motion_facts(bundle) -> list[dict]:
+    """Per test clip, its timed motion events (bench.metrics.grounding), for grounding."""
     from bench.data.layouts import get_layout
     from bench.metrics.grounding import skeleton_facts
 

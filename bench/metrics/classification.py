@@ -38,13 +38,48 @@ def macro_f1(cm: np.ndarray) -> float:
     return float(np.mean(2 * hits[present] / (support + predicted)[present]))
 
 
-def classification_metrics(p: Predictions) -> dict:
-    predicted = np.argmax(p.scores, axis=1)
-    cm = confusion_matrix(p.labels, predicted, p.scores.shape[1])
-    return {
-        "top1": topk_accuracy(p.scores, p.labels, 1),
-        "top5": topk_accuracy(p.scores, p.labels, 5),
-        "mean_class_acc": float(np.nanmean(per_class_accuracy(cm))),
-        "macro_f1": macro_f1(cm),
-        "num_test": int(len(p.labels)),
-    }
+class RunCounts:
+    """Per-sample indicator matrices of one run, so that every classification metric is a
+    weighted sum: weights w (B, n) are bootstrap resample counts, or ones for the full set."""
+
+    def __init__(self, labels: np.ndarray, scores: np.ndarray):
+        eye = np.eye(scores.shape[1], dtype=np.float32)  # float32: integer sums stay exact
+        predicted = np.argmax(scores, axis=1)
+        self.n = len(labels)
+        self.true_1h = eye[labels]
+        self.pred_1h = eye[predicted]
+        self.hit_1h = self.true_1h * (labels == predicted)[:, None]
+        self.hit1 = (labels == predicted).astype(np.float32)
+        self.hit5 = topk_correct(scores, labels, 5).astype(np.float32)
+
+    @classmethod
+    def of(cls, p: Predictions) -> "RunCounts":
+        return cls(p.labels, p.scores)
+
+    def full(self) -> np.ndarray:
+        return np.ones((1, self.n), dtype=np.float32)
+
+    def _per_class(self, w: np.ndarray):
+        # float32 sums of integer weights are exact; the ratios are taken in float64
+        return tuple(np.asarray(w @ m, dtype=np.float64)
+                     for m in (self.true_1h, self.pred_1h, self.hit_1h))
+
+    def top1(self, w: np.ndarray) -> np.ndarray:
+        return (w @ self.hit1).astype(np.float64) / w.sum(axis=1, dtype=np.float64)
+
+    def top5(self, w: np.ndarray) -> np.ndarray:
+        return (w @ self.hit5).astype(np.float64) / w.sum(axis=1, dtype=np.float64)
+
+    def mean_class_acc(self, w: np.ndarray) -> np.ndarray:
+        """Mean recall over the classes present (balanced accuracy)."""
+        support, _, hits = self._per_class(w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.nanmean(np.where(support > 0, hits / support, np.nan), axis=-1)
+
+    def macro_f1(self, w: np.ndarray) -> np.ndarray:
+        """Mean F1 over the classes that occur as true or predicted labels (scikit-learn)."""
+        support, predcount, hits = self._per_class(w)
+        present = (support + predcount) > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = np.where(present, 2 * hits / np.where(present, support + predcount, 1), np.nan)
+        return np.nanmean(f1, axis=-1)

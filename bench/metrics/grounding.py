@@ -1,17 +1,36 @@
-"""Grounding: the share of body parts and motions named in an explanation that the skeleton shows.
+"""Grounding: do an explanation's claims, in their order, match the motion events of the clip?
 
 Facts (computed by the runner from the test skeletons at predict time, stored per sample in
-Predictions.extra["motion_facts"], so reports need no data): the clip is put in its performer's
-body frame (x = performer's left, y = up, z = forward, spine-length units), smoothed over 5
-frames, and each body part is tracked by its end joint relative to the spine base (the spine base
-itself for the whole body):
-  "<part>|moving"           over the clip the part covers more than THRESHOLD on some axis;
-  "<part>|up" (down, ...)   in some 1-second window (every half second) its net displacement on
-                            that axis exceeds THRESHOLD with that sign, or it goes back and forth
-                            on that axis (range > THRESHOLD, net under half the range);
-  "pair|closer" / "pair|apart"  the two persons' distance falls / rises by THRESHOLD.
-Claims (parsed from the text): a body part, then what it does: a direction ("rises" -> up), an
-oscillation on an axis ("up and down"), "stays still", or nothing recognisable (-> it moves).
+Predictions.extra["motion_facts"], so reports need no data): the clip is put in its first
+performer's body frame (x = performer's left, y = up, z = forward, spine-length units, fixed at
+the first frame), smoothed over 5 frames; each body part is tracked by its end joint relative to
+the spine base (the spine base itself for the whole body). Per clip:
+  {"seconds": clip length, "range": {part: largest extent on any axis},
+   "events": [[part, kind, start_s, end_s], ...]}
+with kinds
+  up / down / left / right / forward / back  a one-way move on that axis: a turn-to-turn leg of
+      the trajectory (turning points found with hysteresis THRESHOLD) covering more than
+      THRESHOLD; its time is where it passes 10% and 90% of the leg;
+  osc0 / osc1 / osc2  an oscillation on x / y / z: at least OSC_LEGS consecutive legs of more
+      than OSC_THRESHOLD, each under OSC_LEG_SECONDS;
+  turn  (part "body") the shoulder line turns by more than TURN_DEGREES;
+  closer / apart  (part "pair") the two persons' spine bases come closer / move apart by more
+      than THRESHOLD. The second person's own parts are left out.
+Claims (parsed from the text): phases split at "then" and sentence ends, parts within a phase at
+"while" / "and" / commas; each part clause names a subject and what it does: a direction
+("rises" -> up, "moves outward" -> away from the body's midline), an oscillation ("moves up and
+down" -> osc1), "turns", "stays" (-> still), or nothing recognisable (-> any event of the part).
+Landmarks ("to the mouth", ...) are not checked.
+
+Score of one clip (`grounding`): F1 of
+  precision  share of claims matched in order: a claim is matched by an unused event of its part
+             and kind that starts no earlier than SLACK_SECONDS before the earliest event matched
+             in the previous phase; a "still" claim by a stretch of at least STILL_SECONDS, after
+             that time, in which the part has no event;
+  recall     share of the clip's salient parts (range above SALIENT) the text names ("the body"
+             also names the legs, "the torso" the head; with no salient part, recall is 1).
+Facts stored by older versions (lists of "part|direction" strings, no times) are read as events
+at time 0, so their order is not checked.
 """
 from __future__ import annotations
 
@@ -20,9 +39,15 @@ import re
 import numpy as np
 
 THRESHOLD = 0.2  # spine lengths (~10 cm): parts a description calls still stay under ~0.13
+OSC_THRESHOLD = 0.1  # smaller swings count inside an oscillation (scrubbing, tapping)
+OSC_LEGS = 3  # a rise and a lowering (2 legs) is not an oscillation
+OSC_LEG_SECONDS = 1.0
+TURN_DEGREES = 45.0
+SALIENT = 0.4  # spine lengths: a part that covers this much should be named
+STILL_SECONDS = 0.5
+SLACK_SECONDS = 0.25  # parts of one phase start a little apart
 PARTS = ("head", "torso", "left hand", "right hand", "left leg", "right leg", "body")
-_DIRS = {(0, 1): "left", (0, -1): "right", (1, 1): "up", (1, -1): "down",
-         (2, 1): "forward", (2, -1): "back"}
+_AXIS_NAMES = (("right", "left"), ("down", "up"), ("back", "forward"))  # (negative, positive)
 _SMOOTH = 5  # frames of moving average against tracking jitter
 
 # ---- facts from skeletons ----------------------------------------------------------------------
@@ -47,52 +72,119 @@ def _part_tracks(y: np.ndarray, layout) -> np.ndarray:  # y: (n, V, 3)
     return np.concatenate([body[:, ends] - body[:, base][:, None], body[:, base][:, None]], 1)
 
 
-def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> list[str]:
-    """Facts of one clip (M, T, V, 3). A second person adds its moving parts and vertical motions
-    (its left/right/forward/back are mirrored in the first person's frame, so they are left out)."""
+def turning_points(x: np.ndarray, h: float) -> list[int]:
+    """The zig-zag of x with hysteresis h: indices of its turning points (an extreme from which
+    the signal turned back by more than h), the last extreme, and the last sample."""
+    n = len(x)
+    if n < 2:
+        return list(range(n))
+    pivots, trend, lo, hi, ext = [0], 0, 0, 0, 0  # trend: +1 rising, -1 falling, 0 unknown
+    for i in range(1, n):
+        if trend == 0:  # until the signal has moved by h, its first extreme is not known
+            lo, hi = (i if x[i] < x[lo] else lo), (i if x[i] > x[hi] else hi)
+            if x[hi] - x[lo] > h:
+                trend, pivots, ext = (1 if lo < hi else -1), [min(lo, hi)], max(lo, hi)
+        elif trend * (x[i] - x[ext]) > 0:
+            ext = i
+        elif trend * (x[ext] - x[i]) > h:
+            pivots.append(ext)
+            trend, ext = -trend, i
+    if trend != 0 and ext != pivots[-1]:
+        pivots.append(ext)
+    return pivots + ([n - 1] if pivots[-1] != n - 1 else [])
+
+
+def _leg_times(x: np.ndarray, a: int, b: int, fps: float) -> tuple[float, float]:
+    """When the leg a->b passes 10% and 90% of its change (its start without the rest around)."""
+    seg = (x[a:b + 1] - x[a]) / (x[b] - x[a])
+    start = a + int(np.argmax(seg >= 0.1))
+    end = a + int(np.argmax(seg >= 0.9))
+    return start / fps, end / fps
+
+
+def _legs(x: np.ndarray, h: float, fps: float) -> list[tuple[int, float, float, float]]:
+    """(sign, change, start_s, end_s) of each leg of the zig-zag that changes by more than h."""
+    pts = turning_points(x, h)
+    out = []
+    for a, b in zip(pts, pts[1:]):
+        change = float(x[b] - x[a])
+        if abs(change) > h:
+            out.append((1 if change > 0 else -1, change, *_leg_times(x, a, b, fps)))
+    return out
+
+
+def _axis_events(part: str, axis: int, x: np.ndarray, fps: float) -> list[list]:
+    events = [[part, _AXIS_NAMES[axis][sign > 0], s, e] for sign, _, s, e in _legs(x, THRESHOLD,
+                                                                                      fps)]
+    run: list = []
+    for leg in _legs(x, OSC_THRESHOLD, fps) + [None]:  # None flushes the last run
+        if leg is not None and leg[3] - leg[2] <= OSC_LEG_SECONDS:
+            run.append(leg)
+            continue
+        if len(run) >= OSC_LEGS:
+            events.append([part, f"osc{axis}", run[0][2], run[-1][3]])
+        run = []
+    return events
+
+
+def _turn_events(y: np.ndarray, layout, fps: float) -> list[list]:
+    from bench.methods.lvlm_var.features import joint_index
+
+    lateral = y[:, joint_index(layout, "left shoulder")] - y[:, joint_index(layout,
+                                                                         "right shoulder")]
+    yaw = np.degrees(np.unwrap(np.arctan2(lateral[:, 2], lateral[:, 0])))
+    return [["body", "turn", s, e] for _, _, s, e in _legs(_smooth(yaw), TURN_DEGREES, fps)]
+
+
+def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> dict:
+    """Facts of one clip (M, T, V, 3): see the module docstring."""
     from bench.methods.lvlm_var.features import normalise_clip
 
     y, present = normalise_clip(keypoint, int(num_frames), layout)
-    persons = [0] + ([1] if y.shape[0] > 1 and present[1].sum() > 1 else [])
-    facts = set()
-    for m in persons:
-        own = _part_facts(_part_tracks(y[m][present[m]], layout), fps)
-        facts |= own if m == 0 else {f for f in own if f.split("|")[1] in ("moving", "up", "down")}
-    if len(persons) == 2:
+    own = y[0][present[0]]
+    tracks = _part_tracks(own, layout)
+    events, ranges = [], {}
+    for j, part in enumerate(PARTS):
+        if len(tracks):
+            ranges[part] = float(np.ptp(tracks[:, j], axis=0).max())
+        for axis in range(3):
+            events += _axis_events(part, axis, tracks[:, j, axis], fps)
+    if len(own) > 1:
+        events += _turn_events(own, layout, fps)
+    if y.shape[0] > 1:
         both = present[0] & present[1]
         if both.sum() > 1:
             dist = _smooth(np.linalg.norm(y[1, both, 0] - y[0, both, 0], axis=-1))
-            if np.max(np.maximum.accumulate(dist) - dist) > THRESHOLD:  # fell from an earlier max
-                facts.add("pair|closer")
-            if np.max(dist - np.minimum.accumulate(dist)) > THRESHOLD:
-                facts.add("pair|apart")
-    return sorted(facts)
-
-
-def _part_facts(tracks: np.ndarray, fps: float) -> set[str]:
-    n, win = len(tracks), max(2, int(round(fps)))
-    starts = range(0, max(1, n - win + 1), max(1, win // 2))
-    facts = set()
-    for j, part in enumerate(PARTS):
-        if len(tracks) and np.ptp(tracks[:, j], axis=0).max() > THRESHOLD:
-            facts.add(f"{part}|moving")
-        for s in starts:
-            w = tracks[s:s + win, j]
-            if len(w) < 2:
-                continue
-            net, extent = w[-1] - w[0], np.ptp(w, axis=0)
-            for (axis, sign), name in _DIRS.items():
-                swing = extent[axis] > THRESHOLD and abs(net[axis]) < 0.5 * extent[axis]
-                if sign * net[axis] > THRESHOLD or swing:
-                    facts.add(f"{part}|{name}")
-    return facts
+            ranges["pair"] = float(np.ptp(dist))
+            events += [["pair", "apart" if sign > 0 else "closer", s, e]
+                       for sign, _, s, e in _legs(dist, THRESHOLD, fps)]
+    events.sort(key=lambda ev: (ev[2], ev[0], ev[1]))
+    return {"seconds": round(max(len(own) - 1, 0) / fps, 3),
+            "range": {k: round(v, 3) for k, v in ranges.items()},
+            "events": [[p, k, round(s, 3), round(e, 3)] for p, k, s, e in events]}
 
 
 def skeleton_facts(keypoint: np.ndarray, num_frames: np.ndarray, layout,
-                   fps: float) -> list[list[str]]:
-    """Per clip (keypoint (N, M, T, V, 3)), the sorted fact strings (see the module docstring)."""
+                   fps: float) -> list[dict]:
+    """Per clip (keypoint (N, M, T, V, 3)), its facts (see the module docstring)."""
     return [clip_facts(keypoint[i], int(num_frames[i]), layout, fps)
             for i in range(len(num_frames))]
+
+
+def _from_old_facts(facts: list[str]) -> dict:
+    """Facts stored before events had times ("part|direction", "part|moving"): events at 0."""
+    events, ranges = [], {}
+    for fact in facts:
+        part, what = fact.split("|")
+        if what == "moving":
+            ranges[part] = float("inf")  # it moved, by how much is unknown: salient
+        else:
+            events.append([part, what, 0.0, 0.0])
+    for part in {e[0] for e in events}:  # an old swing fact holds both directions of an axis
+        kinds = {e[1] for e in events if e[0] == part}
+        events += [[part, f"osc{a}", 0.0, 0.0] for a, pair in enumerate(_AXIS_NAMES)
+                   if set(pair) <= kinds]
+    return {"seconds": 0.0, "range": ranges, "events": events}
 
 
 # ---- claims from text --------------------------------------------------------------------------
@@ -104,7 +196,7 @@ _SUBJECTS = [  # (pattern, parts it names); longer patterns first
     (r"right (?:hand|arm|wrist|elbow|forearm)", ("right hand",)),
     (r"left (?:leg|foot|knee|ankle)", ("left leg",)),
     (r"right (?:leg|foot|knee|ankle)", ("right leg",)),
-    (r"(?:hands|arms)", ("left hand|right hand",)),  # both, unsided: either side may show it
+    (r"(?:hands|arms)", ("left hand|right hand",)),  # unsided: either side may show it
     (r"(?:legs|feet)", ("left leg|right leg",)),
     (r"(?:hand|arm|wrist)", ("left hand|right hand",)),
     (r"(?:leg|foot|knee)", ("left leg|right leg",)),
@@ -114,96 +206,185 @@ _SUBJECTS = [  # (pattern, parts it names); longer patterns first
     (r"(?:whole body|body|person|performer)", ("body",)),
 ]
 _SUBJECT_RES = [(re.compile(rf"\b(?:{p})\b"), parts) for p, parts in _SUBJECTS]
+_LANDMARK = re.compile(r"\b(?:to|towards|above) the (?:mouth|head|chest|hip|side|floor)\b")
+_PREDICATES = [  # (pattern, kinds any of which supports the claim); first match wins
+    (r"\b(?:stays?|still|does not move|motionless|stationary)\b", ("still",)),
+    (r"\b(?:comes back|goes back|turns back|returns)\b", ("any",)),  # a return: no direction
+    (r"up and down|\bbob|\bbounces|\bnods", ("osc1",)),
+    (r"back and forth|\brocks|\bswings", ("osc2",)),
+    (r"side to side|\bwaves|\bshakes|\bsways", ("osc0",)),
+    (r"\b(?:turns|twists)\b", ("turn",)),
+    (r"\bbends forward|\bbows|\bleans forward", ("forward", "down")),
+    (r"\bstraightens", ("up", "back")),
+    (r"\b(?:sits?|squats?|crouch\w*|kneels?)\b", ("down",)),
+    (r"\b(?:stands? up|jumps?|hops?)\b", ("up",)),
+    (r"\bwalks? (?:forward|towards)|\bsteps forward", ("forward",)),
+    (r"\bwalks? (?:back|away)|\bsteps back", ("back",)),
+    (r"\boutward|\bkicks? out", ("out",)),
+    (r"\binward", ("in",)),
+    (r"\b(?:rises?|raises?|lifts?|up|upwards)\b", ("up",)),
+    (r"\b(?:lowers?|drops?|down|downwards)\b", ("down",)),
+    (r"\b(?:forwards?|pushes|push|kicks?|reaches)\b", ("forward",)),
+    (r"\b(?:back|backwards|pulls?|draws? back|leans back|tilts back)\b", ("back",)),
+    (r"\bto the left\b|\bleft\b", ("left",)),
+    (r"\bto the right\b|\bright\b", ("right",)),
+]
+_PREDICATE_RES = [(re.compile(p), kinds) for p, kinds in _PREDICATES]
+_PAIR = [(re.compile(r"closer|approach|towards|inward|forward"), ("closer",)),
+         (re.compile(r"apart|away|outward|back"), ("apart",))]
+_KEEP_TOGETHER = ("up and down", "back and forth", "side to side", "stands up")
+
+
+def _phases(text: str) -> list[list[str]]:
+    """Phases (split at "then" and sentence ends) of part clauses (split at while/and/commas)."""
+    t = text.lower()
+    for phrase in _KEEP_TOGETHER:
+        t = t.replace(phrase, phrase.replace(" ", "_"))
+    out = []
+    for phase in re.split(r"\bthen\b|[.;:]", t):
+        parts = [p.replace("_", " ").strip() for p in re.split(r",| while | and ", phase)]
+        if any(parts):
+            out.append([p for p in parts if p])
+    return out
 
 
 def _subject(clause: str):
-    """The most specific part a clause names ("the second person's hands" -> hands), its match."""
     for rx, parts in _SUBJECT_RES:
         m = rx.search(clause)
         if m:
             return m, parts
     return None, ()
-_OSCILLATIONS = [(r"up and down|bobs|bounces|nods", 1), (r"back and forth|rocks|swings", 2),
-                 (r"side to side|waves|shakes|sways", 0)]
-_DIRECTION_WORDS = [
-    (r"\b(?:rises?|raises?|lifts?|up|upwards|above|straightens)\b", "up"),
-    (r"\b(?:lowers?|drops?|down|downwards|bends down|bows|squats?|sits?)\b", "down"),
-    (r"\b(?:forwards?|pushes|push|kicks?|reaches|front)\b", "forward"),
-    (r"\b(?:back|backwards|pulls?|behind)\b", "back"),
-    (r"\b(?:moves left|leans left|steps left|tilts left|to the left)\b", "left"),
-    (r"\b(?:moves right|leans right|steps right|tilts right|to the right)\b", "right"),
-]
-_STILL = re.compile(r"\b(?:stays? still|still|does not move|motionless|stationary)\b")
-_RETURN = re.compile(r"\b(?:comes back|goes back|turns back|returns)\b")
-_PAIR = [(r"closer|approach|towards", "closer"), (r"apart|away", "apart")]
 
 
-def _clauses(text: str) -> list[str]:
-    t = text.lower()
-    for phrase in ("up and down", "back and forth", "side to side"):
-        t = t.replace(phrase, phrase.replace(" ", "_"))
-    parts = re.split(r"[,.;:]| then | and | while | before | after ", t)
-    return [p.replace("_", " ").strip() for p in parts if p.strip()]
+def _kinds(part: str, rest: str) -> tuple[str, ...]:
+    if part == "pair":
+        return next((k for rx, k in _PAIR if rx.search(rest)), ("any",))
+    rest = _LANDMARK.sub(" ", rest)
+    return next((k for rx, k in _PREDICATE_RES if rx.search(rest)), ("any",))
+
+
+def ordered_claims(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(phase, part, kinds) an explanation asserts, in order. A clause naming no part inherits
+    the previous clause's part ("..., then lowers"); a bare part shares the next clause's
+    predicate ("the torso and legs stay still")."""
+    out: list = []
+    last: tuple[str, ...] = ()
+    for k, phase in enumerate(_phases(text or "")):
+        pending: tuple[str, ...] = ()
+        for clause in phase:
+            m, named = _subject(clause)
+            if m:
+                last = pending + named
+                rest = clause[m.end():].strip()
+                if not rest:
+                    pending = last
+                    continue
+            elif not last:
+                continue
+            else:
+                rest = clause
+            pending = ()
+            out += [(k, part, _kinds(part, rest)) for part in last]
+        out += [(k, part, ("any",)) for part in pending]
+    return out
+
+
+_OLD_WHAT = {"any": "moving", "osc0": "axis0", "osc1": "axis1", "osc2": "axis2"}
 
 
 def claims(text: str) -> list[tuple[str, str]]:
-    """(part, what) pairs an explanation asserts; what is a direction, 'axis<k>', 'still' or
-    'moving'. A clause naming no part inherits the previous clause's part ("..., then lowers");
-    a bare part shares the next clause's predicate ("the torso and legs stay still")."""
-    out: list[tuple[str, str]] = []
-    last: tuple[str, ...] = ()
-    pending: tuple[str, ...] = ()
-    for clause in _clauses(text):
-        m, named = _subject(clause)
-        if m:
-            last = pending + named
-            rest = clause[m.end():].strip()
-            if not rest:
-                pending = last
-                continue
-        elif not last:
+    """(part, what) pairs without phases (what: a direction, 'axis<k>' for an oscillation,
+    'turn', 'still' or 'moving'; the first of a claim's alternatives): for code that compares
+    claims as sets (LVLM-VAR's cited tokens)."""
+    return [(part, _OLD_WHAT.get(kinds[0], kinds[0])) for _, part, kinds in ordered_claims(text)]
+
+
+# ---- matching ----------------------------------------------------------------------------------
+
+def _resolve(part: str, kind: str) -> str:
+    """'out' / 'in' are away from / towards the midline: left for the left side, else right."""
+    if kind not in ("out", "in"):
+        return kind
+    left_side = part.startswith("left")
+    return "left" if (kind == "out") == left_side else "right"
+
+
+def _still_stretches(part: str, facts: dict) -> list[tuple[float, float]]:
+    """Stretches of the clip in which `part` has no event."""
+    busy = sorted((s, e) for p, _, s, e in facts["events"] if p == part)
+    out, t = [], 0.0
+    for s, e in busy:
+        if s > t:
+            out.append((t, s))
+        t = max(t, e)
+    return out + ([(t, facts["seconds"])] if facts["seconds"] > t else [])
+
+
+def _match(part: str, kinds: tuple[str, ...], facts: dict, after: float,
+           used: set) -> float | None:
+    """Start time of the earliest unused event that supports the claim, from `after` on."""
+    best = None
+    for sub in part.split("|"):  # an unsided limb: either side may show it
+        if "still" in kinds:
+            if facts["seconds"] == 0.0:  # old facts: still means never moving
+                ok = facts["range"].get(sub, 0.0) < THRESHOLD
+                return 0.0 if ok and not any(p == sub for p, *_ in facts["events"]) else None
+            for s, e in _still_stretches(sub, facts):
+                start = max(s, after)
+                if e - start >= STILL_SECONDS:
+                    best = start if best is None else min(best, start)
+                    break
             continue
-        else:
-            rest = clause
-        pending = ()
-        for part in last:
-            out += [(part, what) for what in _what(part, rest)]
-    return out + [(part, "moving") for part in pending]
+        wanted = {_resolve(sub, k) for k in kinds}
+        for i, (p, kind, s, _) in enumerate(facts["events"]):
+            if (p == sub and i not in used and s >= after - SLACK_SECONDS
+                    and ("any" in wanted or kind in wanted)):
+                if best is None or s < best:
+                    best, chosen = s, i
+                break
+    if best is not None and "still" not in kinds:
+        used.add(chosen)
+    return best
 
 
-def _what(part: str, rest: str) -> list[str]:
-    if part == "pair":
-        return [name for pat, name in _PAIR if re.search(pat, rest)] or ["moving"]
-    if _STILL.search(rest):
-        return ["still"]
-    if _RETURN.search(rest):  # "comes back level": a return to rest, no direction
-        return ["moving"]
-    found = [f"axis{axis}" for pat, axis in _OSCILLATIONS if re.search(pat, rest)]
-    if not found:
-        found = [name for pat, name in _DIRECTION_WORDS if re.search(pat, rest)]
-    return found or ["moving"]
+def precision_in_order(found: list, facts: dict) -> float:
+    """Share of claims matched in order (see the module docstring)."""
+    used: set = set()
+    after, phase, starts, hits = 0.0, None, [], 0
+    for k, part, kinds in found:
+        if k != phase:
+            after = min(starts) if starts else after
+            phase, starts = k, []
+        t = _match(part, kinds, facts, after, used)
+        if t is not None:
+            hits += 1
+            starts.append(t)
+    return hits / len(found)
 
 
-def supported(part: str, what: str, facts: set[str]) -> bool:
-    if "|" in part:  # an unsided limb: either side may show a motion; "still" needs both
-        sides = [supported(p, what, facts) for p in part.split("|")]
-        return all(sides) if what == "still" else any(sides)
-    if what == "still":
-        return f"{part}|moving" not in facts
-    if what.startswith("axis"):
-        axis = int(what[4:])
-        return any(f"{part}|{name}" in facts for (a, _), name in _DIRS.items() if a == axis)
-    return f"{part}|{what}" in facts
+_CARRIES = {"body": ("left leg", "right leg"), "torso": ("head",)}  # parts that ride along
 
 
-def grounding(text: str, facts: list[str]) -> float | None:
-    """Share of the text's claims the facts support; None when it names no body part."""
-    found = claims(text or "")
-    if not found:
+def _named(found: list) -> set[str]:
+    named = {p for _, part, _ in found for p in part.split("|")}
+    return named | {c for p in named for c in _CARRIES.get(p, ())}
+
+
+def recall_of_salient(found: list, facts: dict) -> float:
+    salient = {p for p, r in facts["range"].items() if r > SALIENT}
+    return len(salient & _named(found)) / len(salient) if salient else 1.0
+
+
+def grounding(text: str, facts) -> float | None:
+    """F1 of in-order precision and salient-part recall; None when the text names no part."""
+    found = ordered_claims(text or "")
+    if not found or facts is None:
         return None
-    fact_set = set(facts)
-    return sum(supported(p, w, fact_set) for p, w in found) / len(found)
+    if isinstance(facts, list):
+        facts = _from_old_facts(facts)
+    p, r = precision_in_order(found, facts), recall_of_salient(found, facts)
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
 def grounding_scores(texts: list[str], facts: list) -> list[float | None]:
-    return [grounding(t, f) if f is not None else None for t, f in zip(texts, facts)]
+    return [grounding(t, f) for t, f in zip(texts, facts)]

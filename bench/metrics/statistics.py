@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METRICS = ("top1", "top5", "mean_class_acc", "macro_f1")
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
 _CHUNK = 50  # resamples per weight matrix: bounds memory at ~60k test samples
@@ -28,39 +27,13 @@ class Estimate:
     runs: int
 
 
-class _RunCounts:
-    """Per-sample indicator matrices of one run, so each resample's metrics are weighted sums."""
-
-    def __init__(self, labels: np.ndarray, scores: np.ndarray):
-        from bench.metrics.classification import topk_correct
-
-        eye = np.eye(scores.shape[1], dtype=np.float32)  # float32: integer sums stay exact
-        predicted = np.argmax(scores, axis=1)
-        self.true_1h = eye[labels]
-        self.pred_1h = eye[predicted]
-        self.hit_1h = self.true_1h * (labels == predicted)[:, None]
-        self.top1 = (labels == predicted).astype(np.float32)
-        self.top5 = topk_correct(scores, labels, 5).astype(np.float32)
-
-    def metrics(self, w: np.ndarray) -> dict:
-        """Metrics under per-sample weights w (B, n): resample counts, or ones for the full set."""
-        # float32 sums of integer weights are exact; the ratios are taken in float64
-        support, predcount, hits = (np.asarray(w @ m, dtype=np.float64)
-                                    for m in (self.true_1h, self.pred_1h, self.hit_1h))
-        total = w.sum(axis=1, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            recall = np.where(support > 0, hits / support, np.nan)
-            present = (support + predcount) > 0  # sklearn's default: labels in y_true or y_pred
-            f1 = np.where(present, 2 * hits / np.where(present, support + predcount, 1), np.nan)
-        return {"top1": (w @ self.top1).astype(np.float64) / total,
-                "top5": (w @ self.top5).astype(np.float64) / total,
-                "mean_class_acc": np.nanmean(recall, axis=-1), "macro_f1": np.nanmean(f1, axis=-1)}
-
-
 def full_metrics(labels: np.ndarray, scores: np.ndarray) -> dict:
-    """Top-1, top-5, mean class accuracy (balanced accuracy) and macro-F1 of one run."""
-    m = _RunCounts(labels, scores).metrics(np.ones((1, len(labels)), dtype=np.float32))
-    return {k: float(v[0]) for k, v in m.items()}
+    """Every classification metric of the registry for one run (fractions)."""
+    from bench.metrics.classification import RunCounts
+    from bench.metrics.registry import CLASSIFICATION
+
+    counts = RunCounts(labels, scores)
+    return {m.key: float(m.from_counts(counts, counts.full())[0]) for m in CLASSIFICATION}
 
 
 def bootstrap(runs: list[tuple[np.ndarray, np.ndarray]], resamples: int = DEFAULT_RESAMPLES,
@@ -69,18 +42,21 @@ def bootstrap(runs: list[tuple[np.ndarray, np.ndarray]], resamples: int = DEFAUL
     n = len(runs[0][0])
     if any(len(labels) != n for labels, _ in runs):
         raise ValueError("bootstrap: runs have different numbers of test samples")
-    counts = [_RunCounts(labels, scores) for labels, scores in runs]
-    full = [c.metrics(np.ones((1, n), dtype=np.float32)) for c in counts]
+    from bench.metrics.classification import RunCounts
+    from bench.metrics.registry import CLASSIFICATION
+
+    counts = [RunCounts(labels, scores) for labels, scores in runs]
+    full = [{m.key: m.from_counts(c, c.full()) for m in CLASSIFICATION} for c in counts]
     rng = np.random.default_rng(seed)
-    draws = {k: [] for k in METRICS}
+    draws: dict[str, list] = {m.key: [] for m in CLASSIFICATION}
     for start in range(0, resamples, _CHUNK):
         rows = min(_CHUNK, resamples - start)
-        w = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(rows)])
-        per_run = [c.metrics(w.astype(np.float32)) for c in counts]
-        for k in METRICS:
-            draws[k].append(np.mean([m[k] for m in per_run], axis=0))
+        w = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                      for _ in range(rows)]).astype(np.float32)
+        for m in CLASSIFICATION:
+            draws[m.key].append(np.mean([m.from_counts(c, w) for c in counts], axis=0))
     out = {}
-    for k in METRICS:
+    for k in draws:
         values = np.concatenate(draws[k]).astype(np.float64)
         low, high = np.percentile(values, [2.5, 97.5])
         point = [float(m[k][0]) for m in full]

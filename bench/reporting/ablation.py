@@ -11,13 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import BenchError
+from bench.metrics.registry import CLASSIFICATION, ablation_keys, fmt, header_of
 from bench.metrics.statistics import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap
 from bench.reporting import accuracy as A
 from bench.reporting import tables
 from bench.reporting.document import Document
 from bench.store import Store
 
-CURVE_METRICS = (("top1", "Top-1"), ("mean_class_acc", "Mean class acc."), ("macro_f1", "Macro-F1"))
+# The plotted metrics: the registry's ablation classification metrics, without "(%)".
+CURVE_METRICS = tuple((m.key, m.header.replace(" (%)", "")) for m in CLASSIFICATION
+                      if m.in_ablation)
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -47,7 +50,7 @@ def _sort_key(v):
 
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool,
                     resamples: int = DEFAULT_RESAMPLES, boot_seed: int = DEFAULT_SEED) -> Path:
-    from bench.metrics.explanation import explanation_metrics
+    from bench.metrics.registry import score_run
     from bench.reporting.report import _diagnostics_section, title_of
 
     if not results:
@@ -70,14 +73,14 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
         est = bootstrap([(p.labels, p.scores) for p in preds], resamples, boot_seed) if preds \
             else None
         estimates[key] = est
-        expl = [explanation_metrics(p.texts, p.extra.get("reference"), p.extra) for p in preds]
+        scored = [score_run(p) for p in preds]  # the cheap metrics, re-scored
         rows.append([str(v) for v in key]
-                    + [tables.fmt_estimate(est[k]) if est else "-" for k, _ in A.METRIC_HEADERS]
-                    + [tables.fmt_num(_mean(e.get(m) for e in expl))
-                       for m in ("rouge_l", "grounding", "faithfulness")]
+                    + [tables.fmt_estimate(est[m.key], m.scale, m.digits) if est else "-"
+                       for m in CLASSIFICATION]
+                    + [fmt(k, _mean(q.get(k) for q in scored)) for k in ablation_keys()]
                     + [f"{len(done)}/{len(points[key])}"])
-    headers = axes + [h for _, h in A.METRIC_HEADERS] + ["ROUGE-L", "Grounding",
-                                                         "Faithfulness", "Runs"]
+    headers = (axes + [m.header for m in CLASSIFICATION] + [header_of(k) for k in ablation_keys()]
+               + ["Runs"])
     doc = Document(title_of("Ablation", f"{ablation.name} on {suite.name}", synthetic))
     doc.para(f"{ablation.description}; method `{ablation.method}`, split manifest "
              f"`{manifest[:12]}`. Value [bootstrap 95% CI] in %, mean ± std over seeds where "

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench.errors import BenchError
+from bench.metrics.registry import CLASSIFICATION
 from bench.reporting import tables
 from bench.specs import Predictions
 
 REFERENCE_METHOD = "lvlm_var"
-METRIC_HEADERS = (("top1", "Top-1 (%)"), ("top5", "Top-5 (%)"),
-                  ("mean_class_acc", "Mean class acc. (%)"), ("macro_f1", "Macro-F1 (%)"))
+METRIC_HEADERS = tuple((m.key, m.header) for m in CLASSIFICATION)
 MCNEMAR_HEADER = "McNemar vs lvlm_var"
 
 
@@ -55,7 +55,7 @@ def _aligned(p: Predictions, order: list[str], run_id: str) -> Predictions:
     idx = np.array([pos[s] for s in order])
     extra = {k: [v[i] for i in idx] for k, v in p.extra.items()}
     texts = None if p.texts is None else [p.texts[i] for i in idx]
-    return Predictions(list(order), p.labels[idx], p.scores[idx], texts, extra)
+    return Predictions(list(order), p.labels[idx], p.scores[idx], texts, extra, p.context)
 
 
 def load_groups(store, results: list[dict], resamples: int, seed: int) -> list[RunGroup]:
@@ -112,7 +112,8 @@ def accuracy_rows(groups: list[RunGroup]) -> list[list[str]]:
             rows.append([g.method, g.profile] + ["failed"] + ["-"] * len(METRIC_HEADERS)
                         + [f"0/{g.failed}"])
             continue
-        cells = [tables.fmt_estimate(g.estimates[k]) for k, _ in METRIC_HEADERS]
+        cells = [tables.fmt_estimate(g.estimates[m.key], m.scale, m.digits)
+                 for m in CLASSIFICATION]
         seeds = f"{len(g.results)}" + (f" (+{g.failed} failed)" if g.failed else "")
         rows.append([g.method, g.profile] + cells + [mcnemar_cell(g, groups)[0], seeds])
     return rows
@@ -132,8 +133,7 @@ def per_seed_rows(groups: list[RunGroup]) -> list[list[str]]:
             continue
         for s, p in zip(g.seeds, g.predictions):
             m = full_metrics(p.labels, p.scores)
-            rows.append([g.method, g.profile, str(s)] + [tables.fmt_pct(m[k])
-                                                         for k, _ in METRIC_HEADERS])
+            rows.append([g.method, g.profile, str(s)] + [c.fmt(m[c.key]) for c in CLASSIFICATION])
     return rows
 
 

@@ -1,30 +1,39 @@
-"""The explanation-quality table, example explanations, and the appendix defining each metric."""
+"""The explanation-quality tables (each text score beside its controls; faithfulness), example
+explanations, and the appendix defining each metric (from bench.metrics.registry)."""
 from __future__ import annotations
 
+from bench.metrics import registry as R
 from bench.reporting import tables
 
-QUALITY_COLUMNS = (
-    ("explained", "Explained", "int"), ("rouge_l", "ROUGE-L", "num"), ("bleu", "BLEU", "bleu"),
-    ("embedding_similarity", "Emb. sim.", "num"), ("bertscore_f1", "BERTScore F1", "num"),
-    ("grounding", "Grounding", "num"), ("faith_cited_drop", "Drop: cited", "num"),
-    ("faith_random_drop", "Drop: random", "num"), ("faithfulness", "Faithfulness", "num"),
-    ("consistency", "Consistency", "num"),
-)
-QUALITY_HEADERS = ["Method", "Profile", "Seed"] + [h for _, h, _ in QUALITY_COLUMNS]
+QUALITY_HEADERS = ["Method", "Profile", "Seed", "Metric", "Model", "Constant", "Shuffled",
+                   "Template", "Better"]
 
 
-def _cell(value, kind: str) -> str:
-    if value is None:
-        return "-"
-    if kind == "int":
-        return str(int(value))
-    return tables.fmt_num(value, 1 if kind == "bleu" else 3)
+def quality_rows(method: str, profile: str, seed: int, q: dict) -> list[list[str]]:
+    """One row per text metric the run has: the model's score and each control's on the same
+    clips ('-' where a control's inputs are missing)."""
+    explained = f"{q.get('explained', 0)}/{q.get('num_test', 0)}"
+    rows = [[method, profile, str(seed), "Explained", explained, "-", "-", "-", "-"]]
+    for m in R.TEXT:
+        if m.key not in q:
+            continue
+        cells = [m.fmt(q.get(m.key))] + [m.fmt(q.get(R.control_key(m.key, c)))
+                                         for c in R.CONTROLS]
+        rows.append([method, profile, str(seed), m.header] + cells
+                    + ["higher" if m.higher_is_better else "lower"])
+    return rows
 
 
-def quality_row(method: str, profile: str, seed: int, q: dict) -> list[str]:
-    cells = [_cell(q.get(k), kind) for k, _, kind in QUALITY_COLUMNS]
-    cells[0] = f"{q.get('explained', 0)}/{q.get('samples', 0)}"
-    return [method, profile, str(seed)] + cells
+FAITH_KEYS = ("comprehensiveness", "comprehensiveness_random", "sufficiency",
+              "sufficiency_random", "erasure_samples", "faith_cited_drop", "faith_random_drop",
+              "faithfulness", "faith_samples")
+FAITH_HEADERS = ["Method", "Profile", "Seed"] + [R.header_of(k) for k in FAITH_KEYS]
+
+
+def faithfulness_row(method: str, profile: str, seed: int, q: dict) -> list[str] | None:
+    if not any(k in q for k in FAITH_KEYS):
+        return None
+    return [method, profile, str(seed)] + [R.fmt(k, q.get(k)) for k in FAITH_KEYS]
 
 
 EXAMPLE_HEADERS = ["Method", "Sample", "True", "Predicted", "Explanation", "Reference motion"]
@@ -39,13 +48,7 @@ def example_rows(p, class_names: list[str], method: str, n: int = 5) -> list[lis
     return rows
 
 
-APPENDIX = [
-    ("Top-1 / Top-5", "share of test samples whose true class has the highest score / is among "
-     "the five highest (ties broken towards the lower class index)."),
-    ("Mean class acc.", "the mean over classes present in the test split of each class's recall "
-     "(balanced accuracy)."),
-    ("Macro-F1", "the unweighted mean of per-class F1 = 2 TP / (2 TP + FP + FN) over the classes "
-     "that occur as true or predicted labels (scikit-learn's default)."),
+NOTES = [  # the procedures the appendix defines beside the metrics
     ("95% CI", "percentile bootstrap: {resamples} resamples of the test samples with replacement "
      "(numpy default_rng({seed}), one draw of n indices per resample); with several seeds the "
      "same resample is applied to every seed and the seed-mean is taken. 'mean ± std' is over "
@@ -54,40 +57,25 @@ APPENDIX = [
      "b/c = samples only this method / only lvlm_var classifies correctly; exact two-sided "
      "binomial test when b + c < 25, else chi-squared with continuity correction "
      "(|b - c| - 1)^2 / (b + c), 1 degree of freedom. * p < 0.05, ** p < 0.01, *** p < 0.001."),
-    ("ROUGE-L", "F1 of the longest common subsequence of explanation and reference motion "
-     "description (rouge-score, Porter stemming), averaged over explained samples."),
-    ("BLEU", "corpus BLEU (sacrebleu: 13a tokenisation, exponential smoothing, 0-100) of the "
-     "explanations against the reference descriptions."),
-    ("Emb. sim.", "mean cosine similarity of the all-MiniLM-L6-v2 sentence vectors (mean-pooled "
-     "last layer, L2-normalised) of explanation and reference."),
-    ("BERTScore F1", "token-level F1 of greedy cosine matching between the MiniLM last-layer "
-     "word-piece vectors of explanation and reference (no idf weights, no baseline rescaling)."),
-    ("Grounding", "share of the (body part, motion) claims an explanation makes that the test "
-     "skeleton shows: motions are read from the skeleton's kinematics in its body frame "
-     "(1-second windows; a part moves when its range exceeds 0.12 spine lengths); averaged over "
-     "explanations that name a body part. Reference-free."),
-    ("Drop: cited / random", "mean drop of the predicted class's probability (softmax over "
-     "class scores) when the semantic tokens the explanation cites are deleted from the input / "
-     "when as many random tokens are deleted (LVLM-VAR only; a seeded subset of test samples "
-     "whose explanation cites a token)."),
-    ("Faithfulness", "Drop: cited minus Drop: random, per sample, averaged: > 0 means the "
-     "explanation cites tokens the prediction depends on more than on arbitrary ones."),
-    ("Consistency", "share of explanations whose MiniLM vector is closest (cosine) to the "
-     "prototype of the predicted class: the mean vector of that class's reference descriptions "
-     "when references exist, else the vector of the class name. Chance is 1 / classes."),
 ]
+
+
+def appendix(resamples: int, seed: int) -> list[tuple[str, str]]:
+    """(name, definition) of every metric (from the registry) and procedure."""
+    entries = R.appendix_entries()
+    cut = len(R.CLASSIFICATION)
+    notes = [(name, text.format(resamples=resamples, seed=seed)) for name, text in NOTES]
+    return entries[:cut] + notes + entries[cut:]
 
 
 def appendix_md(resamples: int, seed: int) -> list[str]:
     lines = ["## Appendix: metric definitions", ""]
-    for name, text in APPENDIX:
-        lines.append(f"- **{name}**: {text.format(resamples=resamples, seed=seed)}")
+    lines += [f"- **{name}**: {text}" for name, text in appendix(resamples, seed)]
     return lines + [""]
 
 
 def appendix_tex(resamples: int, seed: int) -> str:
-    items = "".join(f"\\item[{tables.latex_escape(name)}] "
-                    f"{tables.latex_escape(text.format(resamples=resamples, seed=seed))}\n"
-                    for name, text in APPENDIX)
+    items = "".join(f"\\item[{tables.latex_escape(name)}] {tables.latex_escape(text)}\n"
+                    for name, text in appendix(resamples, seed))
     return "\\section*{Appendix: metric definitions}\n\\begin{description}\n" + items + \
         "\\end{description}\n"

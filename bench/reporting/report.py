@@ -90,24 +90,35 @@ def _published_section(doc: Document, suite_name: str, groups: list[A.RunGroup],
 
 
 def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -> None:
-    from bench.metrics.explanation import explanation_quality
+    from bench.metrics.registry import score_run
 
-    rows, examples = [], []
+    rows, faith, examples = [], [], []
     for g in groups:
         for seed, p in zip(g.seeds, g.predictions):
             if p.texts is None:
                 continue
-            rows.append(E.quality_row(g.method, g.profile, seed,
-                                      explanation_quality(p, class_names)))
+            q = score_run(p, class_names, run_time=False)
+            rows += E.quality_rows(g.method, g.profile, seed, q)
+            faith += [r for r in [E.faithfulness_row(g.method, g.profile, seed, q)] if r]
             if seed == g.seeds[0]:
                 examples += E.example_rows(p, class_names, g.method)
     if not rows:
         return
     doc.heading("Explanation quality")
-    doc.para("Reference-based scores compare each explanation with the sample's ground-truth "
-             "motion description; grounding, faithfulness and consistency need no reference. "
-             "See the appendix for definitions.")
-    doc.table(E.QUALITY_HEADERS, rows, "Explanation quality")
+    doc.para("Each score of the model's explanations beside the same score of three control "
+             "texts on the same test clips: a constant (the most frequent train explanation), "
+             "the model's texts shuffled across clips, and the predicted class's template (its "
+             "most frequent train explanation). A score a control matches says nothing. "
+             "Reference-based scores compare with each clip's ground-truth motion description; "
+             "grounding and consistency need no reference. See the appendix for definitions.")
+    doc.table(E.QUALITY_HEADERS, rows, "Explanation quality: model against controls")
+    if faith:
+        doc.heading("Faithfulness")
+        doc.para("Erasure of the semantic tokens an explanation cites (ERASER): "
+                 "comprehensiveness (higher is better) and sufficiency (lower is better), each "
+                 "beside a random rationale of the same size; deletion only over samples that "
+                 "cite fewer tokens than they have.")
+        doc.table(E.FAITH_HEADERS, faith, "Faithfulness of the explanations")
     if examples:
         doc.heading("Example explanations")
         doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations",
