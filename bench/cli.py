@@ -46,19 +46,26 @@ def _ints(text: str, what: str) -> list[int]:
         raise BenchError(f"{what} {text!r}: expected comma-separated integers") from None
 
 
+def _seeds(text: str) -> list[int]:
+    seeds = _ints(text, "--seeds")
+    if not seeds or min(seeds) < 0:
+        raise BenchError(f"--seeds {text!r}: expected one or more non-negative integers, e.g. "
+                         f"--seeds 0,1,2")
+    return seeds
+
+
 def _source(args, suite_name, default_suite=None):
     """Validate the data arguments, then locate (or generate) the data: the slow step, so last.
-    Returns (suite, data_arg, source); with --data FILE.pkl the suite is made from the file."""
-    from bench.datasets import PICKLE, default_data_arg, resolve_source, suite_for
+    Returns (suite, source); with --data FILE.pkl the suite is made from the file. The source's
+    ref (kind, content digest, layout, split, fps, location) goes into every planned RunSpec."""
+    from bench.datasets import DEFAULT_SUITE, choose_data, resolve_source
 
-    data_arg = default_data_arg(args.data_root, args.data, args.layout, args.split, args.fps)
-    if not suite_name and not data_arg.startswith(PICKLE):
-        suite_name = default_suite
-    suite, data_arg = suite_for(suite_name, data_arg)
-    return suite, data_arg, resolve_source(suite, data_arg)
+    suite, ref = choose_data(suite_name, args.data_root, args.data, args.layout, args.split,
+                             args.fps, default_suite or DEFAULT_SUITE)
+    return suite, resolve_source(suite, ref)
 
 
-def _execute(args, specs, data_arg, axes=()):
+def _execute(args, specs, axes=()):
     from bench.driver import execute_plan, plan_lines, say
     from bench.executors import EXECUTORS
     from bench.store import Store
@@ -71,7 +78,7 @@ def _execute(args, specs, data_arg, axes=()):
     say(f"manifest {specs[0].manifest_sha256[:12]}; {len(specs)} runs -> {store.runs}")
     resources = {"cpus": args.cpus_per_run, "gpus": args.gpus_per_run,
                  "procs": args.procs_per_run}
-    return store, execute_plan(specs, store, data_arg, workers=args.workers,
+    return store, execute_plan(specs, store, workers=args.workers,
                                retry_failed=args.retry_failed, executor=args.executor,
                                resources=resources,
                                executor_options={"log_dir": str(Path(args.out) / "executor-logs")})
@@ -110,18 +117,25 @@ def _with_overrides(specs, pairs: list[str]):
 
 def cmd_run(args) -> int:
     from bench.methods import METHODS
-    from bench.plan import plan_suite
+    from bench.plan import check_configs, plan_suite
 
     for m in (args.methods.split(",") if args.methods else []):
         METHODS.get(m)  # unknown names fail before any data is read
-    suite, data_arg, source = _source(args, args.suite)
+    seeds = _seeds(args.seeds)
+    suite, source = _source(args, args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
-    specs = _with_overrides(plan_suite(source, methods, args.profile,
-                                       _ints(args.seeds, "--seeds")), args.set)
-    store, results = _execute(args, specs, data_arg)
-    if results is not None:
-        print(_suite_report(store, suite, results, source.synthetic))
-    return 0
+    specs = check_configs(_with_overrides(plan_suite(source, methods, args.profile, seeds),
+                                          args.set))
+    store, results = _execute(args, specs)
+    if results is None:
+        return 0
+    print(_suite_report(store, suite, results, source.synthetic))
+    return _exit_status(results)
+
+
+def _exit_status(results) -> int:
+    """1 when any planned run failed (the driver has listed them), so scripts and CI notice."""
+    return 1 if any(r["status"] != "done" for r in results) else 0
 
 
 def _suite_report(store, suite, results, synthetic):
@@ -134,18 +148,20 @@ def _suite_report(store, suite, results, synthetic):
 
 def cmd_ablate(args) -> int:
     from bench.ablations import resolve_sweep
-    from bench.plan import plan_sweep
+    from bench.plan import check_configs, plan_sweep
     from bench.reporting.report import ablation_report
 
     ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
     grids = ablation.grids(args.profile, args.values)
-    suite, data_arg, source = _source(args, args.suite, ablation.default_suite)
-    specs = _with_overrides(plan_sweep(source, ablation, grids, args.profile,
-                                       _ints(args.seeds, "--seeds")), args.set)
-    store, results = _execute(args, specs, data_arg, ablation.config_keys)
-    if results is not None:
-        print(ablation_report(store, ablation, suite, results, source.synthetic))
-    return 0
+    seeds = _seeds(args.seeds)
+    suite, source = _source(args, args.suite, ablation.default_suite)
+    specs = check_configs(_with_overrides(plan_sweep(source, ablation, grids, args.profile,
+                                                     seeds), args.set))
+    store, results = _execute(args, specs, ablation.config_keys)
+    if results is None:
+        return 0
+    print(ablation_report(store, ablation, suite, results, source.synthetic))
+    return _exit_status(results)
 
 
 def cmd_report(args) -> int:
@@ -176,7 +192,10 @@ def cmd_report(args) -> int:
 
 
 def _synthetic(results) -> bool:
-    return any(r["spec"]["data"].startswith("synthetic:") for r in results)
+    from bench.specs import DataRef
+
+    # DataRef.from_any: runs stored before DataRef hold a string here
+    return any(DataRef.from_any(r["spec"]["data"]).kind == "synthetic" for r in results)
 
 
 def cmd_list(args) -> int:
@@ -207,13 +226,13 @@ def cmd_list(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from bench.datasets import load_bundle, resolve_source
+    from bench.datasets import SYNTHETIC, load_bundle, resolve_source
     from bench.suites import SUITES
 
     if args.action != "synth" and not args.path:
         raise BenchError(f"bench data {args.action} needs a data root: bench data {args.action} DIR")
     if args.action == "synth":
-        source = resolve_source(SUITES.get(args.suite), "synthetic")
+        source = resolve_source(SUITES.get(args.suite), SYNTHETIC)
         print(source.root)
     elif args.action == "check":
         from bench.data.check import check_skeleton_dir, format_report
@@ -238,13 +257,12 @@ def cmd_data(args) -> int:
 
 def _data_path_source(args):
     """`bench data prepare PATH`: PATH is a data root, 'synthetic', or FILE.pkl (with --layout)."""
-    from bench.datasets import PICKLE, default_data_arg, resolve_source, suite_for
+    from bench.datasets import choose_data, resolve_source
 
     is_data = args.path == "synthetic" or Path(args.path).is_file()
-    data_arg = default_data_arg(None if is_data else args.path, args.path if is_data else None,
-                                args.layout, args.split, args.fps)
-    suite, data_arg = suite_for(None if data_arg.startswith(PICKLE) else args.suite, data_arg)
-    return suite, resolve_source(suite, data_arg)
+    suite, ref = choose_data(None, None if is_data else args.path, args.path if is_data else None,
+                             args.layout, args.split, args.fps, default_suite=args.suite)
+    return suite, resolve_source(suite, ref)
 
 
 def build_parser() -> argparse.ArgumentParser:

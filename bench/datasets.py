@@ -1,16 +1,19 @@
-"""From a suite and a data source to a DataBundle: locate files, build the manifest, load arrays.
+"""From a suite and a data reference to a DataBundle: locate files, build the manifest, load arrays.
 
-A data source (the `data_arg` every run is given) is one of:
+The data a run reads is a DataRef (bench/specs.py), built once from the command line by
+`choose_data` and stored in every RunSpec:
 - `synthetic`: generated once into the cache, in the real NTU raw format;
-- a directory: raw NTU `.skeleton` files, or for the Kinect v1 suites (utd-mhad-xsub,
-  msr-action3d-xsub) the dataset's own folder, converted once;
-- `pkl:<layout>:<split>:<fps>:<path>`: any MMAction2/PYSKL annotation pickle with a declared layout
-  (`--data FILE.pkl --layout L --split S`); its suite is made from the file (`<name>-<split>`).
+- `ntu-raw` / `kinect-v1` (`--data-root DIR`): raw NTU `.skeleton` files, or for the Kinect v1
+  suites (utd-mhad-xsub, msr-action3d-xsub) the dataset's own folder, converted once;
+- `pickle` (`--data FILE.pkl --layout L --split S [--fps F]`): any MMAction2/PYSKL annotation
+  pickle with a declared layout; its suite is made from the file (`<name>-<split>`).
+`resolve_source` fills in the content digest, so a run id names the data's content, not its path.
 Nothing ever falls back to synthetic data silently. Prepared arrays are cached by the content
 hash of the sources and the preparation settings (bench/data/prepared.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -20,11 +23,10 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.paths import cache_root
-from bench.specs import SplitManifest
+from bench.specs import DataRef, SplitManifest
 from bench.suites import SUITES, SuiteSpec
 
 SYNTHETIC = "synthetic"
-PICKLE = "pkl:"
 PICKLE_FPS = 30.0  # a pickle does not record its frame rate: NTU's unless --fps says otherwise
 ARRAYS_VERSION = 2  # bump when the prepared NTU-array format changes
 DEFAULT_SUITE = "ntu60-xsub"
@@ -41,13 +43,12 @@ class DataSource:
     root: Path
     files: dict  # raw NTU: sample name -> .skeleton path (the suite's samples); else empty
     manifest: SplitManifest
-    synthetic: bool
+    ref: DataRef  # recorded in every RunSpec, its content digest filled in
     prepared: Path | None = None  # pose datasets: their prepared folder (arrays + meta.json)
 
     @property
-    def tag(self) -> str:
-        """Recorded in every RunSpec: which data the manifest ids refer to."""
-        return f"synthetic:{self.root.name}" if self.synthetic else str(self.root)
+    def synthetic(self) -> bool:
+        return self.ref.kind == "synthetic"
 
     @property
     def class_names(self) -> list[str]:
@@ -63,29 +64,45 @@ def suite_class_names(suite: SuiteSpec) -> list[str]:
 
 # ---- the user's choice of data -----------------------------------------------------------------
 
-def default_data_arg(data_root: str | None, data: str | None, layout: str | None = None,
-                     split: str | None = None, fps: float | None = None) -> str:
-    """--data synthetic, --data FILE.pkl (with --layout), --data-root DIR or $BENCH_DATA_ROOT."""
+def choose_data(suite_name: str | None, data_root: str | None, data: str | None,
+                layout: str | None = None, split: str | None = None, fps: float | None = None,
+                default_suite: str = DEFAULT_SUITE) -> tuple[SuiteSpec, DataRef]:
+    """The suite and data the arguments name: --data synthetic, --data FILE.pkl (with --layout),
+    --data-root DIR or $BENCH_DATA_ROOT. The digest is filled in later, by resolve_source."""
     if data and data_root:
         raise BenchError("give either --data (synthetic or FILE.pkl) or --data-root DIR, not both")
     if data and data != SYNTHETIC:
         if not data.endswith((".pkl", ".pickle")) and not Path(data).is_file():
             raise BenchError(f"--data {data!r}: expected 'synthetic' or an annotation pickle "
                              f"FILE.pkl (use --data-root DIR for a dataset folder)")
-        return pickle_data_arg(data, layout, split, fps)
-    if layout or split or fps:
+        ref = pickle_ref(data, layout, split, fps)
+        return suite_for(suite_name, ref), ref
+    if layout or split or fps is not None:
         raise BenchError("--layout, --split and --fps apply only to --data FILE.pkl")
+    suite = SUITES.get(suite_name or default_suite)
     if data:
-        return SYNTHETIC
+        return suite, suite_ref(suite, SYNTHETIC)
     root = data_root or os.environ.get("BENCH_DATA_ROOT")
     if not root:
         raise BenchError("no data given: pass --data-root DIR (raw NTU .skeleton files), set "
                          "BENCH_DATA_ROOT, or pass --data synthetic (or --data FILE.pkl)")
-    return root
+    return suite, suite_ref(suite, root)
 
 
-def pickle_data_arg(path: str, layout: str | None, split: str | None,
-                    fps: float | None = None) -> str:
+def suite_ref(suite: SuiteSpec, data: str) -> DataRef:
+    """A registered suite's data: 'synthetic' or its data root (layout, split, fps: the suite's)."""
+    from bench.data.kinect_v1 import KINECT_V1_DATASETS
+
+    read_as = {"layout": suite.layout, "split": suite.protocol, "fps": suite.fps}
+    if data == SYNTHETIC:
+        return DataRef("synthetic", **read_as)
+    kind = "kinect-v1" if suite.dataset in KINECT_V1_DATASETS else "ntu-raw"
+    return DataRef(kind, location=str(Path(data).expanduser().resolve()), **read_as)
+
+
+def pickle_ref(path: str, layout: str | None, split: str | None,
+               fps: float | None = None) -> DataRef:
+    """An annotation pickle read with a declared layout; the split defaults to its only one."""
     from bench.data.layouts import LAYOUTS, get_layout
 
     if not layout:
@@ -97,68 +114,64 @@ def pickle_data_arg(path: str, layout: str | None, split: str | None,
         raise BenchError(f"--data {path}: no such file")
     if fps is not None and not 0 < fps <= 1000:
         raise BenchError(f"--fps {fps}: expected the pickle's frame rate in frames per second")
-    return f"{PICKLE}{layout}:{split or ''}:{fps or ''}:{file}"
-
-
-def parse_pickle_arg(data_arg: str) -> tuple[Path, str, str, float] | None:
-    """(path, layout, split, fps) of a pickle data argument (fps 30, NTU's, unless given)."""
-    if not data_arg.startswith(PICKLE):
-        return None
-    layout, split, fps, path = data_arg[len(PICKLE):].split(":", 3)
-    return Path(path), layout, split, float(fps or PICKLE_FPS)
-
-
-def suite_for(name: str | None, data_arg: str) -> tuple[SuiteSpec, str]:
-    """The suite a run uses and the data_arg completed with its split: a registered suite, or
-    for a pickle the suite made from the file (then --suite may only repeat its name)."""
-    parsed = parse_pickle_arg(data_arg)
-    if parsed is None:
-        return SUITES.get(name or DEFAULT_SUITE), data_arg
-    path, layout, split, fps = parsed
-    meta = _open_pickle_source(path, layout)["meta"]
     if not split:
         from bench.data.pose_prepare import available_protocols
-        protocols = available_protocols(meta["split"])
+        protocols = available_protocols(_open_pickle_source(file, layout)["meta"]["split"])
         if len(protocols) != 1:
-            raise BenchError(f"{path} has splits {', '.join(protocols) or 'none'}: choose one "
+            raise BenchError(f"{file} has splits {', '.join(protocols) or 'none'}: choose one "
                              f"with --split")
         split = protocols[0]
-    suite = SuiteSpec(f"{path.name}-{split}", path.name, split, PICKLE_METHODS,
-                      f"{path.name}, split {split}_train / {split}_val, layout {layout}",
-                      len(meta["class_names"]), layout=layout, fps=fps,
+    return DataRef("pickle", layout=layout, split=split, fps=fps or PICKLE_FPS,
+                   location=str(file))
+
+
+def suite_for(name: str | None, ref: DataRef) -> SuiteSpec:
+    """The suite a run uses: a registered suite, or for a pickle the suite made from the file
+    (then a given name may only repeat its name)."""
+    if ref.kind != "pickle":
+        return SUITES.get(name or DEFAULT_SUITE)
+    path = Path(ref.location)
+    meta = _open_pickle_source(path, ref.layout)["meta"]
+    suite = SuiteSpec(f"{path.name}-{ref.split}", path.name, ref.split, PICKLE_METHODS,
+                      f"{path.name}, split {ref.split}_train / {ref.split}_val, layout "
+                      f"{ref.layout}", len(meta["class_names"]), layout=ref.layout, fps=ref.fps,
                       class_names=tuple(meta["class_names"]))
     if name and name != suite.name:
         raise BenchError(f"--suite {name!r} does not apply to --data {path}: its suite is "
                          f"{suite.name!r}, made from the file and --split")
-    return suite, f"{PICKLE}{layout}:{split}:{fps}:{path}"
+    return suite
 
 
 # ---- sources -----------------------------------------------------------------------------------
 
-def resolve_source(suite: SuiteSpec, data_arg: str) -> DataSource:
+def resolve_source(suite: SuiteSpec, data: DataRef | str) -> DataSource:
+    """The source of `data`: a DataRef, or for a registered suite 'synthetic' or a data root."""
+    ref = data if isinstance(data, DataRef) else suite_ref(suite, data)
+    if ref.kind == "pickle":
+        return _pickle_source(suite, ref)
+    if ref.kind == "kinect-v1":
+        return _kinect_v1_source(suite, ref)
+    return _ntu_source(suite, ref)
+
+
+def _ntu_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
     from bench.data.kinect_v1 import KINECT_V1_DATASETS
-
-    parsed = parse_pickle_arg(data_arg)
-    if parsed is not None:
-        return _pickle_source(suite, *parsed[:3])  # the fps is the suite's
-    if suite.dataset in KINECT_V1_DATASETS:
-        return _kinect_v1_source(suite, data_arg)
-    return _ntu_source(suite, data_arg)
-
-
-def _ntu_source(suite: SuiteSpec, data_arg: str) -> DataSource:
     from bench.data.ntu_loader import find_skeleton_files
     from bench.data.ntu_names import parse_sample_name
+    from bench.data.prepared import content_digest
     from bench.data.splits import make_manifest
 
-    synthetic = data_arg == SYNTHETIC
+    synthetic = ref.kind == "synthetic"
     if synthetic:
         from bench.data.synthetic import synthetic_root
+        if suite.dataset in KINECT_V1_DATASETS:
+            raise BenchError(f"suite {suite.name} runs on the real dataset only: pass --data-root "
+                             f"DIR (the {suite.dataset} folder)")
         if not suite.synthetic:
             raise BenchError(f"suite {suite.name} has no synthetic stand-in: pass --data-root")
         root = synthetic_root(suite.synthetic, cache_root())
     else:
-        root = Path(data_arg).expanduser().resolve()
+        root = Path(ref.location)
         if not root.is_dir():
             raise BenchError(f"data root {root} does not exist: point --data-root (or "
                              f"BENCH_DATA_ROOT) at the folder of NTU .skeleton files")
@@ -171,7 +184,10 @@ def _ntu_source(suite: SuiteSpec, data_arg: str) -> DataSource:
         raise BenchError(f"{root} holds no {suite.dataset.upper()} samples of actions "
                          f"A001-A{suite.num_actions:03d} (expected SsssCcccPpppRrrrAaaa.skeleton)")
     manifest = make_manifest(suite.dataset, suite.protocol, sorted(files))
-    return DataSource(suite, root, files, manifest, synthetic)
+    # synthetic: the folder's name is the hash of the generator and its parameters
+    digest = root.name if synthetic else content_digest((n, files[n]) for n in sorted(files))
+    ref = dataclasses.replace(ref, digest=digest, location=str(root))
+    return DataSource(suite, root, files, manifest, ref)
 
 
 def _open_pickle_source(path: Path, layout_name: str) -> dict:
@@ -188,32 +204,31 @@ def _open_pickle_source(path: Path, layout_name: str) -> dict:
     return {"folder": folder, "digest": digest, **open_pose(folder)}
 
 
-def _pickle_source(suite: SuiteSpec, path: Path, layout: str, split: str) -> DataSource:
+def _pickle_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
     from bench.data.pose_prepare import pose_manifest
 
-    opened = _open_pickle_source(path, layout)
-    manifest = pose_manifest(opened["meta"], split, f"{path.name}@sha256:{opened['digest'][:16]}",
-                             str(path))
-    return DataSource(suite, path, {}, manifest, False, opened["folder"])
+    path = Path(ref.location)
+    opened = _open_pickle_source(path, ref.layout)
+    manifest = pose_manifest(opened["meta"], ref.split,
+                             f"{path.name}@sha256:{opened['digest'][:16]}", str(path))
+    return DataSource(suite, path, {}, manifest, dataclasses.replace(ref, digest=opened["digest"]),
+                      opened["folder"])
 
 
-def _kinect_v1_source(suite: SuiteSpec, data_arg: str) -> DataSource:
+def _kinect_v1_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
     from bench.data.kinect_v1 import KINECT_V1_DATASETS, convert
     from bench.data.layouts import get_layout
     from bench.data.pose_prepare import open_pose, pose_manifest, prepare_pose
     from bench.data.prepared import content_digest
 
-    if data_arg == SYNTHETIC:
-        raise BenchError(f"suite {suite.name} runs on the real dataset only: pass --data-root "
-                         f"DIR (the {suite.dataset} folder)")
     dataset = KINECT_V1_DATASETS[suite.dataset]
-    root = Path(data_arg).expanduser().resolve()
+    root = Path(ref.location)
     digest = content_digest(dataset.find(root))
     folder = prepare_pose(dataset.name, digest, get_layout(suite.layout),
                           lambda: convert(dataset, root))
     manifest = pose_manifest(open_pose(folder)["meta"], suite.protocol,
                              f"{dataset.name}@sha256:{digest[:16]}", str(root))
-    return DataSource(suite, root, {}, manifest, False, folder)
+    return DataSource(suite, root, {}, manifest, dataclasses.replace(ref, digest=digest), folder)
 
 
 # ---- bundles -----------------------------------------------------------------------------------

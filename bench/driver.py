@@ -44,11 +44,12 @@ def plan_lines(specs: list[RunSpec], store: Store, axes: tuple[str, ...] = ()) -
     return lines
 
 
-def execute_plan(specs: list[RunSpec], store: Store, data_arg: str, workers: int = 1,
+def execute_plan(specs: list[RunSpec], store: Store, workers: int = 1,
                  retry_failed: bool = False, executor: str | None = None,
                  resources: Resources | dict | None = None, live: bool | None = None,
                  executor_options: dict | None = None) -> list[dict]:
-    """Run what is not finished yet; failed runs are kept (and listed) unless retry_failed."""
+    """Run what is not finished yet; failed runs are kept (and listed) unless retry_failed.
+    Each run reads its data from its spec (spec.data: where the data is now)."""
     unique = unique_specs(specs)
     with store.driver_lock():
         store.clean_scratch()
@@ -65,14 +66,14 @@ def execute_plan(specs: list[RunSpec], store: Store, data_arg: str, workers: int
                     + (" (retrying)" if retry_failed else " (kept; rerun them with --retry-failed)"))
         say(f"{len(unique)} runs planned, {done} already done{note} in {store.runs}")
         if pending:
-            _dispatch(pending, store, data_arg, workers, executor, resources, live,
+            _dispatch(pending, store, workers, executor, resources, live,
                       executor_options or {})
     results = [store.load_result(s.run_id) for s in unique if store.status(s.run_id)]
     _list_failures(results, store)
     return results
 
 
-def _dispatch(pending, store, data_arg, workers, executor_name, resources, live, options):
+def _dispatch(pending, store, workers, executor_name, resources, live, options):
     from bench.executors import make_executor
     from bench.runner import execute_run
 
@@ -82,9 +83,9 @@ def _dispatch(pending, store, data_arg, workers, executor_name, resources, live,
     try:
         resources = _resolve_resources(resources, executor)
         executor.validate([resources])
-        say(f"{executor.describe()}; each run: {resources.describe()}")
         threads = executor.threads_for(resources)
-        calls = [(execute_run, (s.to_dict(), str(store.out), data_arg, threads), {}, resources)
+        say(f"{executor.describe()}; each run: {used_resources(resources, threads)}")
+        calls = [(execute_run, (s.to_dict(), str(store.out), threads), {}, resources)
                  for s in pending]
         futures = dict(zip(executor.submit_many(calls), pending))
         progress = SweepProgress(len(pending), live=live)
@@ -102,6 +103,13 @@ def _dispatch(pending, store, data_arg, workers, executor_name, resources, live,
         progress.close()
     finally:
         executor.shutdown()
+
+
+def used_resources(resources: Resources, threads: int) -> str:
+    """What a run uses: the threads the executor gives it (the local executor shares the cores
+    between its workers), with the GPUs and processes it asked for."""
+    parts = [f"{threads} CPU thread(s)"] + ([f"{resources.gpus} GPU"] if resources.gpus else [])
+    return ", ".join(parts + ([f"{resources.procs} procs"] if resources.procs > 1 else []))
 
 
 def _resolve_resources(resources, executor) -> Resources:

@@ -6,7 +6,7 @@ import itertools
 from bench.ablations import AblationSpec, Sweep, set_config_value
 from bench.datasets import DataSource
 from bench.errors import BenchError
-from bench.specs import RunSpec
+from bench.specs import RunSpec, canonical_json
 
 PROFILES = ("smoke", "cpu", "paper")
 
@@ -19,9 +19,28 @@ def method_config(method: str, profile: str) -> dict:
     return METHODS.get(method).default_config(profile)
 
 
+def check_configs(specs: list[RunSpec]) -> list[RunSpec]:
+    """Every planned run's config checked by its method before anything runs; the specs as given."""
+    from bench.methods import CONFIG_CHECKS, METHODS
+
+    checked = set()
+    for spec in specs:
+        key = (spec.method, canonical_json(spec.config))  # seeds repeat a config: check it once
+        if key in checked:
+            continue
+        checked.add(key)
+        check = (CONFIG_CHECKS.get(spec.method) if spec.method in CONFIG_CHECKS
+                 else METHODS.get(spec.method).check_config)
+        try:
+            check(dict(spec.config))
+        except (TypeError, ValueError, KeyError) as exc:  # e.g. int('abc') inside a check
+            raise BenchError(f"{spec.method} config: {type(exc).__name__}: {exc}") from None
+    return specs
+
+
 def plan_suite(source: DataSource, methods: list[str], profile: str, seeds: list[int]) -> list[RunSpec]:
     return [RunSpec(suite=source.suite.name, method=m, config=method_config(m, profile), seed=s,
-                    manifest_sha256=source.manifest.sha256, profile=profile, data=source.tag)
+                    manifest_sha256=source.manifest.sha256, profile=profile, data=source.ref)
             for m in methods for s in seeds]
 
 
@@ -44,5 +63,5 @@ def plan_sweep(source: DataSource, sweep: Sweep, grids: list[list], profile: str
             config = set_config_value(config, key, value)
         specs += [RunSpec(suite=source.suite.name, method=sweep.method, config=config, seed=s,
                           manifest_sha256=source.manifest.sha256, profile=profile,
-                          data=source.tag) for s in seeds]
+                          data=source.ref) for s in seeds]
     return specs

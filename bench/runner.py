@@ -23,8 +23,9 @@ log = logging.getLogger("bench")
 _VERSIONED = ("numpy", "torch", "transformers", "peft", "mmaction2", "mmengine", "mmcv-lite")
 
 
-def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> dict:
-    """Run one spec in this process; always returns the stored result as a dict (never raises)."""
+def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
+    """Run one spec in this process (its data is spec.data, read from where it is now); always
+    returns the stored result as a dict (never raises)."""
     from bench.paths import cache_root
 
     spec = RunSpec.from_dict(spec_dict)
@@ -40,7 +41,7 @@ def execute_run(spec_dict: dict, out: str, data_arg: str, threads: int = 0) -> d
         progress.step(0, 3, "data")
         _seed_everything(spec.seed, threads)
         started = time.perf_counter()
-        bundle = _load_checked_bundle(spec, data_arg)
+        bundle = _load_checked_bundle(spec)
         timings["data_s"] = time.perf_counter() - started
 
         from bench.methods import METHODS
@@ -95,11 +96,14 @@ def _motion_facts(bundle) -> list[dict]:
     return skeleton_facts(test.keypoint, test.num_frames, get_layout(bundle.layout), bundle.fps)
 
 
-def _load_checked_bundle(spec: RunSpec, data_arg: str):
+def _load_checked_bundle(spec: RunSpec):
     from bench.datasets import load_bundle, resolve_source, suite_for
 
     # suite_for, not SUITES.get: a pickle's suite (`--data FILE.pkl`) is made from the file
-    source = resolve_source(suite_for(spec.suite, data_arg)[0], data_arg)
+    source = resolve_source(suite_for(spec.suite, spec.data), spec.data)
+    if source.ref.digest != spec.data.digest:
+        raise BenchError(f"the data at {source.root} changed since the run was planned (content "
+                         f"{source.ref.digest[:12]} != {spec.data.digest[:12]})")
     if source.manifest.sha256 != spec.manifest_sha256:
         raise BenchError(f"the data under {source.root} no longer gives the planned split "
                          f"(manifest {source.manifest.short} != {spec.manifest_sha256[:12]})")

@@ -41,9 +41,56 @@ class SplitManifest:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 
 
+DATA_KINDS = ("synthetic", "ntu-raw", "pickle", "kinect-v1")
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """Which data a run reads, built once from the command line (bench.datasets.choose_data).
+
+    Everything but `location` is part of the run id: the same content at another path is the same
+    run, and another layout, split or frame rate is another run."""
+
+    kind: str  # one of DATA_KINDS
+    digest: str = ""  # sha256 of the content (synthetic: the generator's parameter hash)
+    layout: str = ""  # skeleton layout the arrays are read as
+    split: str = ""  # protocol: trains on <split>_train, tests on <split>_val (pickles)
+    fps: float = 0.0  # frames per second of the clips
+    location: str = ""  # where the data is now (a file or folder); not part of the run id
+
+    def __post_init__(self):
+        if self.kind not in DATA_KINDS:
+            raise ValueError(f"DataRef kind {self.kind!r}: expected one of {', '.join(DATA_KINDS)}")
+        object.__setattr__(self, "fps", float(self.fps))  # 30 and 30.0 hash alike
+
+    def identity(self) -> dict:
+        """What the run id covers: all fields except the location."""
+        d = asdict(self)
+        del d["location"]
+        return d
+
+    @classmethod
+    def from_any(cls, data: "DataRef | dict | str") -> "DataRef":
+        """A DataRef, its dict form (spec.json), or the string older spec.json files hold."""
+        if isinstance(data, DataRef):
+            return data
+        if isinstance(data, dict):
+            return cls(**data)
+        return cls.from_legacy(data)
+
+    @classmethod
+    def from_legacy(cls, tag: str) -> "DataRef":
+        """`synthetic:<hash>` or the data's path: the `data` string of runs stored before DataRef
+        (enough to report them; their digest, layout and fps were not recorded)."""
+        if tag.startswith("synthetic:"):
+            return cls("synthetic", digest=tag.partition(":")[2])
+        return cls("pickle" if tag.endswith((".pkl", ".pickle")) else "ntu-raw", location=tag)
+
+
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything that determines a run's result; run_id is the hash of its canonical JSON."""
+    """Everything that determines a run's result; run_id is the hash of its canonical JSON
+    (with the data's identity, not its location)."""
 
     suite: str
     method: str
@@ -51,14 +98,17 @@ class RunSpec:
     seed: int
     manifest_sha256: str
     profile: str
-    data: str  # "synthetic:<hash>" or the data root / file the manifest came from
+    data: DataRef  # a dict (spec.json) or an older string is turned into a DataRef
+
+    def __post_init__(self):
+        object.__setattr__(self, "data", DataRef.from_any(self.data))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @property
     def run_id(self) -> str:
-        return f"{self.method}-{short_hash(self.to_dict(), 16)}"
+        return f"{self.method}-{short_hash({**self.to_dict(), 'data': self.data.identity()}, 16)}"
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunSpec":

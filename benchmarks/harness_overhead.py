@@ -54,7 +54,7 @@ def measure(name: str, runs: int, workers: int, tmp: Path) -> dict:
     specs = plan_suite(source, ["noop"], "smoke", list(range(runs)))
     store = Store(tmp / f"{name}-out")
     started = time.perf_counter()
-    results = execute_plan(specs, store, "synthetic", workers=workers, executor=name,
+    results = execute_plan(specs, store, workers=workers, executor=name,
                            live=False, executor_options=options)
     # the driver starts its own executor: its start-up is reported once, not per run
     wall = (time.perf_counter() - started - startup) / runs

@@ -11,10 +11,11 @@ from bench.driver import plan_lines
 from bench.errors import BenchError
 from bench.plan import plan_sweep
 from bench.progress import SweepProgress, read_steps, set_sink, step
-from bench.specs import RunResult, RunSpec
+from bench.specs import DataRef, RunResult, RunSpec
 from bench.store import Store
 
-SOURCE = SimpleNamespace(suite=SimpleNamespace(name="mini-xsub"), tag="synthetic:x",
+SOURCE = SimpleNamespace(suite=SimpleNamespace(name="mini-xsub"),
+                         ref=DataRef("synthetic", digest="x"),
                          manifest=SimpleNamespace(sha256="ab" * 32))
 
 

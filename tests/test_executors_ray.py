@@ -47,7 +47,7 @@ from bench.suites import SUITES
 source = resolve_source(SUITES.get("mini-xsub"), "synthetic")
 specs = plan_suite(source, ["noop"], "smoke", [0, 1, 2])
 store = Store(Path(sys.argv[1]))
-results = execute_plan(specs, store, "synthetic", workers=2, executor="ray", live=False)
+results = execute_plan(specs, store, workers=2, executor="ray", live=False)
 out["sweep"] = sorted(r["status"] for r in results)
 out["indexed"] = store.indexed()
 print("RESULT " + json.dumps(out))

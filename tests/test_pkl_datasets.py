@@ -16,8 +16,7 @@ from bench.data.layouts import COCO17, KINECT20, NTU25
 from bench.data.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
 from bench.data.prepared import prepared_root
 from bench.data.splits import make_manifest, split_names
-from bench.datasets import (default_data_arg, export_pickle, load_bundle, resolve_source,
-                            suite_for)
+from bench.datasets import choose_data, export_pickle, load_bundle, resolve_source
 from bench.errors import BenchError
 from bench.suites import SUITES
 
@@ -58,8 +57,7 @@ def kinect_pkl(tmp_path):
 
 
 def _source(path, layout="kinect20", split="xsub"):
-    suite, data_arg = suite_for(None, default_data_arg(None, str(path), layout, split))
-    return resolve_source(suite, data_arg)
+    return resolve_source(*choose_data(None, None, str(path), layout, split))
 
 
 def test_pickle_source_trains_on_train_tests_on_val_and_records_the_file_hash(kinect_pkl):
@@ -97,7 +95,7 @@ def test_class_names_default_and_split_errors(tmp_path):
     assert source.class_names == ["class 0", "class 1", "class 2"]
     assert len(source.manifest.val) == 1  # not subject-wise: ~10% of 12 training samples
     with pytest.raises(BenchError, match="needs --layout"):
-        default_data_arg(None, str(path), None, None)
+        choose_data(None, None, str(path), None, None)
     with pytest.raises(BenchError, match=r"annotations\[0\].keypoint: expected \(M, T, 25, 3\) "
                                          r"for layout ntu25, got \(1, 24, 20, 3\)"):
         _source(path, layout="ntu25", split="xsub")
@@ -288,12 +286,11 @@ def test_cli_pickle_errors_are_one_line(kinect_pkl, extra, message):
 
 
 def test_fps_of_a_pickle_is_declared_or_ntus(kinect_pkl):
-    suite, data_arg = suite_for(None, default_data_arg(None, str(kinect_pkl), "kinect20", "xsub"))
-    assert suite.fps == 30.0 and load_bundle(resolve_source(suite, data_arg)).fps == 30.0
-    suite, data_arg = suite_for(None, default_data_arg(None, str(kinect_pkl), "kinect20", "xsub",
-                                                       15.0))
-    assert suite.fps == 15.0 and load_bundle(resolve_source(suite, data_arg)).fps == 15.0
+    suite, ref = choose_data(None, None, str(kinect_pkl), "kinect20", "xsub")
+    assert suite.fps == 30.0 and load_bundle(resolve_source(suite, ref)).fps == 30.0
+    suite, ref = choose_data(None, None, str(kinect_pkl), "kinect20", "xsub", 15.0)
+    assert suite.fps == 15.0 and load_bundle(resolve_source(suite, ref)).fps == 15.0
     with pytest.raises(BenchError, match="--fps -2.0: expected the pickle's frame rate"):
-        default_data_arg(None, str(kinect_pkl), "kinect20", "xsub", -2.0)
+        choose_data(None, None, str(kinect_pkl), "kinect20", "xsub", -2.0)
     with pytest.raises(BenchError, match="apply only to --data FILE.pkl"):
-        default_data_arg("/data/ntu", None, None, None, 15.0)
+        choose_data(None, "/data/ntu", None, None, None, 15.0)

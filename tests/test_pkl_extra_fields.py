@@ -18,7 +18,7 @@ from bench.data import annotation_extras, prepared
 from bench.data.annotation_extras import check_keepable, decode, encode
 from bench.data.layouts import COCO17
 from bench.data.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
-from bench.datasets import default_data_arg, load_bundle, resolve_source, suite_for
+from bench.datasets import choose_data, load_bundle, resolve_source
 from bench.errors import DataError
 
 SHAPES = [(1080, 1920), (480, 640), (720, 1280), (360, 480), (1080, 1440), (240, 320)]
@@ -87,8 +87,7 @@ def _coco_data() -> PoseData:
 
 
 def _source(path):
-    suite, data_arg = suite_for(None, default_data_arg(None, str(path), "coco17", "xsub"))
-    return resolve_source(suite, data_arg)
+    return resolve_source(*choose_data(None, None, str(path), "coco17", "xsub"))
 
 
 def test_coco17_round_trip_through_prepare_keeps_every_field(tmp_path):

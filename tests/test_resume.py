@@ -83,7 +83,8 @@ def test_failed_runs_are_kept_listed_and_retried_alone_and_stages_are_shared(tmp
     args = ["ablate", "noop.tag,noop.stage", "--values", "1,2;shared", "--seeds", "0,1",
             *COMMON, "--out", str(out)]
     first = bench(*args, env={"BENCH_NOOP_FAIL": "1"})  # seed 1 raises
-    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.returncode == 1, first.stderr[-3000:]  # any failed run: a non-zero exit
+    assert first.stdout.strip().splitlines()[-1].endswith("report.md")  # the report all the same
     results = {i: store.load_result(i) for i in store.run_ids()}
     failed = sorted(i for i, r in results.items() if r["status"] == "failed")
     assert len(results) == 4 and len(failed) == 2
@@ -97,6 +98,7 @@ def test_failed_runs_are_kept_listed_and_retried_alone_and_stages_are_shared(tmp
     stamps = {i: (store.run_dir(i) / "result.json").stat().st_mtime_ns for i in results}
 
     kept = bench(*args)
+    assert kept.returncode == 1  # the failed runs are still failed
     assert "4 runs planned, 2 already done, 2 failed earlier (kept" in kept.stderr
     assert stamps == {i: (store.run_dir(i) / "result.json").stat().st_mtime_ns for i in results}
 

@@ -2,6 +2,9 @@
 from bench.registry import Registry
 
 METHODS = Registry("method")
+# Plan-time config checks of methods whose class does not define check_config itself.
+CONFIG_CHECKS = Registry("config check")
+CONFIG_CHECKS.register("lvlm_var", "bench.methods.lvlm_var.config:check_config")
 METHODS.register("lvlm_var", "bench.methods.lvlm_var.method:LvlmVar")
 METHODS.register("stgcn", "bench.methods.gcn_zoo:STGCN")
 METHODS.register("aagcn", "bench.methods.gcn_zoo:AAGCN")

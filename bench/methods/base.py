@@ -22,6 +22,12 @@ class Method:
         """The method's full config for a profile (`smoke`, `cpu`, `paper`)."""
         raise NotImplementedError
 
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        """Raise BenchError (one line naming the field) if `config` cannot run. Called at plan time
+        for every planned run, after --set and sweep values, so a bad value fails before anything
+        runs. The default accepts; a method with limits on its fields overrides it."""
+
     def __init__(self, config: dict, *, profile: str, seed: int, workdir: Path, cache_dir: Path):
         self.config = config
         self.profile = profile
