@@ -108,8 +108,9 @@ def main(argv=None) -> int:
     for split in ("train", "test"):
         report_split(split, texts[split], data[split], constant, args, data["layout"], fps)
     refs = data["test"][2]
-    step = max(1, len(refs) // max(args.examples, 1))
-    for i in range(0, min(len(refs), step * args.examples), step):
+    picks = np.random.default_rng(args.seed).choice(len(refs), min(args.examples, len(refs)),
+                                                    replace=False)
+    for i in sorted(picks):
         print(f"\nground truth: {refs[i]}\nnarrator:     {texts['test'][i]}")
     return 0
 

@@ -10,7 +10,8 @@ quick reversing strokes are an oscillation, the rest are moves; moves of the han
 landmark. Events that overlap in time form a phase.
 
 Grammar (the grounding metric and the LM's targets rely on it): phases in time order joined by
-", then "; two parts in one phase joined by " while "; a held pose adds " and stays there";
+", then "; two parts in one phase joined by " while "; a fast hand move gets "quickly" before
+its verb; a held pose adds " and stays there";
 a clip whose torso and legs never move ends with ". the torso and legs stay still".
 Example: "the right hand rises to the mouth and stays there, then the right hand lowers to the
 side. the torso and legs stay still".
@@ -30,6 +31,7 @@ STILL_SUFFIX = "the torso and legs stay still"
 HOLD_SECONDS = 0.3  # a part resting this long at a landmark before its next move "stays there"
 REVERSAL_COS = -0.3  # successive strokes this opposed go back and forth
 OSC_MIN_STROKES = 3  # strokes in a reversing chain that make an oscillation
+QUICK_HAND_SPEED = 4.5  # spine lengths per second over a move: "quickly"
 OSC_STROKE_SECONDS = 0.3  # longer strokes are separate moves (a wind-up, then a throw)
 
 
@@ -82,7 +84,7 @@ def clip_events(body: np.ndarray, other: np.ndarray | None, j: "_Joints",
                 fps: float) -> list[Event]:
     """Every move and oscillation of the clip's channels, in time order."""
     events = []
-    for spec, values, describe in _channels(body, other, j):
+    for spec, values, describe in _channels(body, other, j, fps):
         for kind, a, b, sal in _channel_motions(values, spec, fps):
             text = describe(kind, a, b, values)
             if text:
@@ -154,7 +156,7 @@ def _yaw(vec: np.ndarray) -> np.ndarray:
 
 # ---- channels: what each body part does, as numbers over time -----------------------------------
 
-def _channels(body: np.ndarray, other: np.ndarray | None, j: _Joints):
+def _channels(body: np.ndarray, other: np.ndarray | None, j: _Joints, fps: float):
     """(spec, values (n, d), describe) per channel. describe(kind, a, b, values) -> predicate."""
     axes = _torso_axes(body, j)
     out = []
@@ -162,7 +164,7 @@ def _channels(body: np.ndarray, other: np.ndarray | None, j: _Joints):
         local = np.einsum("nij,nj->ni", axes, body[:, j.hand[side]] - body[:, j.top])
         local[:, 0] *= sign  # x: outwards from the body's midline
         out.append((ChannelSpec(f"{side} hand", 0.3, 0.06, 0.8), local,
-                    _hand_describer(body, other, j, side)))
+                    _hand_describer(body, other, j, side, fps)))
     head = np.einsum("nij,nj->ni", axes, body[:, j.head] - body[:, j.top])
     pitch = np.degrees(np.arctan2(head[:, 2], head[:, 1]))[:, None]  # + looks down
     out.append((ChannelSpec("head", 12.0, 9.0, 40.0), pitch, _head_words))
@@ -172,7 +174,7 @@ def _channels(body: np.ndarray, other: np.ndarray | None, j: _Joints):
     out.append((ChannelSpec("torso", 8.0, 5.0, 20.0), lean, _torso_words))
     hips = body[:, j.lhip] - body[:, j.rhip]
     twist = (_yaw(body[:, j.lsh] - body[:, j.rsh]) - _yaw(hips))[:, None]  # + to the left
-    out.append((ChannelSpec("torso", 15.0, 6.0, 40.0), twist, _twist_words))
+    out.append((ChannelSpec("torso", 15.0, 10.0, 40.0), twist, _twist_words))
     base = body[:, j.base]
     out.append((ChannelSpec("body", 0.25, 0.08, 0.6), base[:, 1:2] - base[0, 1], _height_words))
     out.append((ChannelSpec("body", 0.35, 1e9, 0.4), base[:, [0, 2]], _travel_words))
@@ -226,8 +228,8 @@ def _height_words(kind, a, b, v) -> str:
     if kind == "osc":
         return "jumps"
     start, end = float(v[a, 0]), float(v[b, 0])
-    if end > start:
-        return "stands up" if start < -0.2 else "rises"
+    if end > start:  # a large rise comes from sitting or squatting
+        return "stands up" if end - start > 0.4 or start < -0.2 else "rises"
     return "sits down" if end < -0.6 else "squats down"
 
 
@@ -261,12 +263,14 @@ def _pair_words(kind, a, b, v) -> str:
 
 # ---- hands: direction and the landmark where the hand ends --------------------------------------
 
-def _hand_describer(body, other, j: _Joints, side: str):
+def _hand_describer(body, other, j: _Joints, side: str, fps: float):
     def describe(kind, a, b, v) -> str:
         if kind == "osc":
             axis = int(np.argmax(np.ptp(v[a:b + 1], axis=0)))
             return ("moves side to side", "moves up and down", "moves back and forth")[axis]
-        return f"{_hand_verb(v[b] - v[a])} {hand_landmark(body, other, j, side, b, v[b])}"
+        rate = float(np.linalg.norm(v[b] - v[a])) * fps / max(b - a, 1)
+        tempo = "quickly " if rate > QUICK_HAND_SPEED else ""
+        return f"{tempo}{_hand_verb(v[b] - v[a])} {hand_landmark(body, other, j, side, b, v[b])}"
     return describe
 
 
@@ -463,10 +467,11 @@ def _phases(events: list[Event]) -> list[list[Event]]:
 
 
 def _plural(predicate: str) -> str:
-    verb, _, rest = predicate.partition(" ")
+    adverb = "quickly " if predicate.startswith("quickly ") else ""
+    verb, _, rest = predicate.removeprefix(adverb).partition(" ")
     verb = verb[:-2] if verb.endswith(("shes", "ches")) else verb[:-1] if verb.endswith("s") \
         else verb
-    return f"{verb} {rest}".strip()
+    return f"{adverb}{verb} {rest}".strip()
 
 
 def _pair_sides(phase: list[Event]) -> list[Event]:
