@@ -143,9 +143,10 @@ def test_time_warp_keeps_length_and_end_points_and_changes_pace():
 
 
 def test_vst_codebook_is_used_and_tokens_carry_class(bundle, tmp_path):
+    """The supervised VST (an ablation value: vst.objective=classify) with merged runs."""
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    m = _method(tmp_path)
+    m = _method(tmp_path, **{"vst.objective": "classify", "vst.merge_runs": True})
     vst, hit = fit_or_load_vst(m, bundle)
     assert not hit
     m.vst = vst

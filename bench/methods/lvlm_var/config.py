@@ -20,6 +20,9 @@ _BASE = {
     "vst.objective": "reconstruct",
     "vst.label_weight": 0.0,  # x cross-entropy of the class head, added to the VQ-VAE loss
     "vst.velocity_weight": 1.0,  # weight of the pose velocities in the reconstruction loss
+    # none: one codebook for the whole body; body5: one per part (torso+head, arms, legs), a
+    # token per part and window (parts.py)
+    "vst.parts": "none",
     # mlp: each window from its own features (window-local with vst.context=none); stgcn:
     # MMAction2's ST-GCN over the whole clip, pooled over each window's span, with its features
     "vst.encoder": "mlp",
@@ -147,6 +150,7 @@ _PROFILE = {
 CHOICES = {
     "vst.encoder": ("mlp", "stgcn"),
     "vst.objective": ("reconstruct", "classify"),
+    "vst.parts": ("none", "body5"),
     "sem.targets": ("narrator", "codes"),
     "vst.context": ("none", "neighbours", "clip"),
     "vst.video": ("none", "clip"),
@@ -196,6 +200,10 @@ def check_config(config: dict) -> dict:
         raise BenchError("lvlm_var config: lvlm.projector=semantic reads the VST's class head, "
                          "which only a label term trains: set vst.label_weight > 0 or "
                          "vst.objective=classify")
+    if config["vst.parts"] != "none" and (config["lvlm.projector"] == "semantic"
+                                          or config["vst.video"] != "none"):
+        raise BenchError("lvlm_var config: vst.parts works with lvlm.projector=mlp and "
+                         "vst.video=none only (no single class head, no per-part video)")
     for key in ("vst.label_weight", "vst.velocity_weight"):
         if float(config[key]) < 0:
             raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")

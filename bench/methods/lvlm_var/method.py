@@ -48,7 +48,7 @@ class LvlmVar(Method):
 
     def __init__(self, config: dict, **kwargs):
         super().__init__(C.check_config(dict(config)), **kwargs)
-        self.vst: VstModel | None = None
+        self.vst: VstModel | None = None  # or a PartsVst (vst.parts)
         self.bb = None
         self.prompts = None
         self.trie = None
@@ -145,7 +145,8 @@ class LvlmVar(Method):
                                      list(data.class_names) if cfg["prompt.list_classes"] else None)
         names = [self.prompts._ids(" " + n) for n in data.class_names]
         install_projector(self.bb, cfg, vst_dim=self.vst.code_vectors.shape[1],
-                          num_classes=data.num_classes, vst_head=self.vst.encoder.head,
+                          num_classes=data.num_classes,
+                          vst_head=getattr(getattr(self.vst, "encoder", None), "head", None),
                           class_token_ids=names)
         if self.bb.code_token_ids is not None:
             self._init_code_embeddings()

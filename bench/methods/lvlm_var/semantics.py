@@ -52,16 +52,21 @@ def _unpack(k: np.ndarray) -> dict:
             "pair": k[2 * n + 2], "has_pair": k[2 * n + 3] > 0.5}
 
 
-def describe(kin: np.ndarray, still_threshold: float) -> str:
-    """One description of a mean kinematics vector (features.KIN_DIM)."""
+def describe(kin: np.ndarray, still_threshold: float, allowed: tuple | None = None) -> str:
+    """One description of a mean kinematics vector (features.KIN_DIM); with `allowed`, only
+    those parts ("right arm", "body", "pair", ...) may be named (a part's own codebook)."""
     u = _unpack(kin)
     mags = {p: float(np.linalg.norm(v)) for p, v in u["extent"].items()}
     if u["has_pair"]:
         mags["pair"] = abs(float(u["pair"]))
+    if allowed is not None:
+        mags = {p: m for p, m in mags.items() if p in allowed}
     ranked = sorted(mags, key=mags.get, reverse=True)
     if mags[ranked[0]] < still_threshold:
         return STILL
     first = _phrase(ranked[0], u)
+    if len(ranked) < 2:
+        return first
     second = ranked[1]
     if mags[second] < max(0.6 * mags[ranked[0]], still_threshold):
         return first
@@ -96,7 +101,7 @@ def _phrase(part: str, u: dict) -> str:
 
 
 def describe_codes(kinematics: np.ndarray, codes: np.ndarray, code_vectors: np.ndarray,
-                   still_threshold: float) -> list[str]:
+                   still_threshold: float, allowed: tuple | None = None) -> list[str]:
     """A description per code from the mean kinematics of its (train) windows; a code that holds
     no window borrows the description of the nearest code that does."""
     size = len(code_vectors)
@@ -104,7 +109,7 @@ def describe_codes(kinematics: np.ndarray, codes: np.ndarray, code_vectors: np.n
     for c in range(size):
         held = codes == c
         if held.any():
-            out[c] = describe(kinematics[held].mean(0), still_threshold)
+            out[c] = describe(kinematics[held].mean(0), still_threshold, allowed)
     used = [c for c in range(size) if out[c] is not None]
     for c in range(size):
         if out[c] is None:

@@ -18,7 +18,7 @@ import numpy as np
 from bench.data.bundle import DataBundle
 from bench.methods.lvlm_var.config import section
 from bench.methods.lvlm_var.semantics import describe_codes
-from bench.methods.lvlm_var.vst import VstModel, load_vst, save_vst, train_vst
+from bench.methods.lvlm_var.vst import load_vst, save_vst, train_vst
 from bench.specs import short_hash
 from bench.store import file_lock
 
@@ -51,7 +51,7 @@ def stage_key(config: dict, data: DataBundle, seed: int) -> str:
     return short_hash(payload, 20)
 
 
-def fit_or_load_vst(method, data: DataBundle) -> tuple[VstModel, bool]:
+def fit_or_load_vst(method, data: DataBundle):
     """The trained VST for this config and train split: from the cache, or trained and stored."""
     cfg = method.config
     key = stage_key(cfg, data, method.seed)
@@ -61,26 +61,80 @@ def fit_or_load_vst(method, data: DataBundle) -> tuple[VstModel, bool]:
         return _fit_or_load_locked(method, data, target)
 
 
-def _fit_or_load_locked(method, data: DataBundle, target: Path) -> tuple[VstModel, bool]:
+def _fit_or_load_locked(method, data: DataBundle, target: Path):
     cfg = method.config
     if (target / "vst.pt").is_file():
         log.info("VST cache hit: %s", target)
-        return load_vst(target / "vst.pt", decay=float(cfg["vst.ema_decay"])), True
+        return _load(target, cfg), True
     log.info("VST cache miss: training into %s", target)
     train_windows = method._windows(data.train, data, augment=True)
     copies = (len(train_windows.offsets) - 1) // len(data.train)  # originals + perturbed copies
-    model = train_vst(train_windows, np.tile(data.train.labels, copies), data.num_classes,
-                      section(cfg, "vst"), method.seed, layout=data.layout)
+    labels = np.tile(data.train.labels, copies)
     windows = method._windows(data.train, data)  # descriptions come from the real clips only
-    codes = model.window_codes(windows)
-    model.descriptions = describe_codes(windows.kinematics, codes, model.code_vectors.numpy(),
-                                        float(cfg["sem.still_threshold"]))
+    vst_cfg, threshold = section(cfg, "vst"), float(cfg["sem.still_threshold"])
+    if cfg["vst.parts"] == "none":
+        model = train_vst(train_windows, labels, data.num_classes, vst_cfg, method.seed,
+                          layout=data.layout)
+        model.descriptions = describe_codes(windows.kinematics, model.window_codes(windows),
+                                            model.code_vectors.numpy(), threshold)
+    else:
+        model = _train_parts(train_windows, windows, labels, data, cfg, method.seed)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-    save_vst(model, tmp / "vst.pt")
+    _save(model, tmp)
     (tmp / "descriptions.json").write_text(json.dumps(model.descriptions, indent=1))
     try:
         os.replace(tmp, target)
     except OSError:  # a concurrent run stored the same stage first
         shutil.rmtree(tmp, ignore_errors=True)
     return model, False
+
+
+def _train_parts(train_windows, windows, labels, data: DataBundle, cfg: dict, seed: int):
+    """vst.parts: one VST per body part on its own columns, described by that part alone."""
+    from bench.data.layouts import get_layout
+    from bench.methods.lvlm_var.features import with_virtual_joints
+    from bench.methods.lvlm_var.parts import DESCRIBED_BY, PartsVst, group_columns, part_windows
+    from bench.methods.lvlm_var.vqvae import CONTEXT_BLOCKS
+
+    base = get_layout(data.layout)
+    layout = with_virtual_joints(np.zeros((1, base.num_joints, 3)), base)[1]
+    groups = group_columns(windows, layout, cfg["vst.parts"], int(cfg["vst.pose_frames"]),
+                           CONTEXT_BLOCKS[cfg["vst.context"]])
+    models, descriptions, stats = [], [], {}
+    for k, (name, cols) in enumerate(groups):
+        model = train_vst(part_windows(train_windows, cols), labels, data.num_classes,
+                          section(cfg, "vst"), stage_seed(seed, f"vst-part-{k}"),
+                          layout=data.layout)
+        codes = model.window_codes(part_windows(windows, cols))
+        descriptions += describe_codes(windows.kinematics, codes, model.code_vectors.numpy(),
+                                       float(cfg["sem.still_threshold"]), DESCRIBED_BY[name])
+        models.append(model)
+        for key, value in model.train_stats.items():
+            stats[key] = stats.get(key, 0.0) + value / len(groups)  # mean over parts
+    return PartsVst([n for n, _ in groups], [c for _, c in groups], models, descriptions, stats)
+
+
+def _save(model, folder: Path) -> None:
+    if not hasattr(model, "models"):
+        save_vst(model, folder / "vst.pt")
+        return
+    for k, part in enumerate(model.models):
+        save_vst(part, folder / f"vst-part-{k}.pt")
+    (folder / "parts.json").write_text(json.dumps(
+        {"names": model.names, "columns": [c.tolist() for c in model.columns],
+         "descriptions": model.descriptions, "train_stats": model.train_stats}))
+    (folder / "vst.pt").write_text("per-part VSTs: see parts.json\n")  # the completion marker
+
+
+def _load(folder: Path, cfg: dict):
+    decay = float(cfg["vst.ema_decay"])
+    if not (folder / "parts.json").is_file():
+        return load_vst(folder / "vst.pt", decay=decay)
+    from bench.methods.lvlm_var.parts import PartsVst
+
+    meta = json.loads((folder / "parts.json").read_text())
+    models = [load_vst(folder / f"vst-part-{k}.pt", decay=decay)
+              for k in range(len(meta["names"]))]
+    return PartsVst(meta["names"], [np.asarray(c) for c in meta["columns"]], models,
+                    meta["descriptions"], meta["train_stats"])

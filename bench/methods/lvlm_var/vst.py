@@ -290,23 +290,28 @@ def viterbi(dist: np.ndarray, switch_cost: float) -> np.ndarray:
 
 def clip_tokens(codes: np.ndarray, windows: WindowSet, merge_runs: bool,
                 max_tokens: int) -> list[list[int]]:
-    """Per clip: its window codes, runs merged, uniformly subsampled to at most max_tokens."""
+    """Per clip: its window codes, runs merged, uniformly subsampled to at most max_tokens.
+    With one code per part and window ((W, parts) codes, vst.parts), a window's tokens stay
+    together in part order: windows are subsampled, and runs are runs of whole windows."""
+    parts = codes.shape[1] if codes.ndim == 2 else 1
     out = []
     for i in range(len(windows.offsets) - 1):
-        seq = codes[windows.clip_slice(i)].tolist()
+        rows = codes[windows.clip_slice(i)].reshape(-1, parts).tolist()
         if merge_runs:
-            seq = [c for j, c in enumerate(seq) if j == 0 or c != seq[j - 1]]
-        if len(seq) > max_tokens:
-            keep = np.round(np.linspace(0, len(seq) - 1, max_tokens)).astype(int)
-            seq = [seq[j] for j in keep]
-        out.append(seq)
+            rows = [r for j, r in enumerate(rows) if j == 0 or r != rows[j - 1]]
+        limit = max(1, max_tokens // parts)
+        if len(rows) > limit:
+            keep = np.round(np.linspace(0, len(rows) - 1, limit)).astype(int)
+            rows = [rows[j] for j in keep]
+        out.append([c for r in rows for c in r])
     return out
 
 
 def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
     """Codebook utilisation and perplexity over windows; within clips, the token flip rate, the
     entropy (bits) of each clip's own token distribution and its distinct tokens, averaged."""
-    counts = np.bincount(codes, minlength=size).astype(np.float64)
+    codes = codes.reshape(len(codes), -1)  # (W, parts): one column per part's codebook
+    counts = np.bincount(codes.ravel(), minlength=size).astype(np.float64)
     p = counts / max(counts.sum(), 1.0)
     nz = p[p > 0]
     flips = pairs = 0
@@ -314,7 +319,7 @@ def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
     for i in range(len(windows.offsets) - 1):
         seq = codes[windows.clip_slice(i)]
         flips += int((seq[1:] != seq[:-1]).sum())
-        pairs += max(len(seq) - 1, 0)
+        pairs += max(len(seq) - 1, 0) * seq.shape[1]
         _, held = np.unique(seq, return_counts=True)
         q = held / max(held.sum(), 1)
         entropy.append(float(-(q * np.log2(q)).sum()))
