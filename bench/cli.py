@@ -215,13 +215,12 @@ def cmd_list(args) -> int:
             a = ablations.get(name)
             print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}")
     elif args.what == "metrics":
-        from bench.metrics.registry import CONTROL_DEFINITION, CONTROLS, METRICS
-        for m in METRICS:  # the registry: stored key, column, direction, definition
+        from bench.metrics.registry import CONTROL_DEFINITION, CONTROLS, DIAGNOSTICS, METRICS
+        for m in METRICS + DIAGNOSTICS:  # the registry: stored key, column, direction, definition
             better = "higher" if m.higher_is_better else "lower"
             controls = " +@" + ",@".join(CONTROLS) if m.kind == "text" else ""
             print(f"{m.key + controls:48s} {m.header:20s} {better:6s} {m.definition}")
         print(f"{'(controls)':48s} {CONTROL_DEFINITION}")
-        print(f"{'Diagnostics':48s} vst_test_utilisation, vst_test_perplexity, vst_test_flip_rate")
     return 0
 
 

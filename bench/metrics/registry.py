@@ -26,7 +26,7 @@ from bench.metrics.classification import RunCounts
 class Metric:
     key: str  # as stored in result.json
     header: str  # table column
-    kind: str  # "classification" | "text" | "run"
+    kind: str  # "classification" | "text" | "run" | "diagnostic" (stored by the method)
     higher_is_better: bool  # of the quantity (a random-rationale counterpart: the same as its own)
     definition: str  # the appendix text
     scale: float = 1.0  # printed value = scale * stored value
@@ -157,8 +157,48 @@ RUN = (
            from_predictions=_erasure("faith_samples"), in_appendix=False),
 )
 
+# Stored by LVLM-VAR itself (Method.diagnostics): defined here so tables and the appendix agree.
+_DIAG = dict(at_run_time=False)
+TOKEN_DIAGNOSTICS = (
+    Metric("vst_test_tokens_per_clip", "Tokens per clip", "diagnostic", True,
+           "semantic tokens of a test clip as the LM sees them (after any run merging and the "
+           "vst.max_tokens cap), averaged.", digits=1, **_DIAG),
+    Metric("vst_test_windows_per_clip", "Windows per clip", "diagnostic", True,
+           "VST windows of a test clip (one token per window, per part with vst.parts), averaged.",
+           digits=1, **_DIAG),
+    Metric("vst_test_clip_token_entropy", "Clip entropy (bits)", "diagnostic", True,
+           "entropy of a test clip's own token distribution, averaged over clips: 0 when a clip "
+           "is one repeated token.", digits=2, **_DIAG),
+    Metric("vst_test_clip_distinct_tokens", "Distinct per clip", "diagnostic", True,
+           "distinct tokens in a test clip, averaged.", digits=1, **_DIAG),
+    Metric("vst_test_utilisation", "Codebook utilisation", "diagnostic", True,
+           "share of the codebook's codes used by at least one test window.", **_DIAG),
+    Metric("vst_test_perplexity", "Perplexity", "diagnostic", True,
+           "exp of the entropy of code use over all test windows (the effective codebook size).",
+           digits=1, **_DIAG),
+    Metric("vst_test_flip_rate", "Flip rate", "diagnostic", False,
+           "share of consecutive test windows (per part) whose codes differ, after the flicker "
+           "penalty (vst.flicker_weight).", **_DIAG),
+    Metric("vst_reconstruction_error", "Recon. error (train)", "diagnostic", False,
+           "the VQ-VAE decoder's mean squared error on the train windows' standardised motion "
+           "(poses, velocities, displacements, centre track) from the quantised code: 1.0 is "
+           "what predicting each value's train mean scores.", **_DIAG),
+)
+LM_ADDS = tuple(
+    Metric(key, header, "diagnostic", True, text, **_PCT, **_DIAG) for key, header, text in (
+        ("lm_top1", "LM (%)", "LVLM-VAR's top-1 (the LM's class scores)."),
+        ("token_bow_top1", "Bag-of-tokens (%)",
+         "top-1 of a logistic regression on the same tokens' unigram and bigram frequencies "
+         "(max-abs scaled; C by stratified 3-fold cross-validation on the train tokens)."),
+        ("token_seq_top1", "Token GRU (%)",
+         "top-1 of a bidirectional GRU over the same tokens (epochs by early stopping on a "
+         "seeded 15% hold-out of the train tokens, then refit on all of them)."),
+        ("lm_shuffled_order_top1", "LM, tokens shuffled (%)",
+         "top-1 of the LM when each test clip's tokens are given in a seeded random order."),
+    ))
+DIAGNOSTICS = TOKEN_DIAGNOSTICS + LM_ADDS
 METRICS = CLASSIFICATION + TEXT + RUN
-BY_KEY = {m.key: m for m in METRICS}
+BY_KEY = {m.key: m for m in METRICS + DIAGNOSTICS}
 CONTROLS = X.CONTROLS
 CONTROL_DEFINITION = (
     "every text score is also computed, on the same test clips, for three control texts: "
@@ -233,5 +273,5 @@ def _put(out: dict, key: str, value) -> None:
 
 def appendix_entries() -> list[tuple[str, str]]:
     """(header, definition) of every metric the appendix defines, then the controls."""
-    return ([(m.header, m.definition) for m in METRICS if m.in_appendix]
+    return ([(m.header, m.definition) for m in METRICS + DIAGNOSTICS if m.in_appendix]
             + [("Controls", CONTROL_DEFINITION)])

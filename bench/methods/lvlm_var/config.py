@@ -111,7 +111,7 @@ _BASE = {
     "lvlm.class_loss_weight": 2.0,  # weight of the class-name tokens in the answer loss
     "lvlm.score_norm": "sum",  # sum | mean (length-normalised) log-probability of a class name
     "lvlm.score_batch": 64,  # samples per scoring (and generation) batch
-    "lvlm.max_new_tokens": 48,  # narratives of up to 5 phases
+    "lvlm.max_new_tokens": 64,  # narratives of up to 5 phases (~30 words)
     # no n-gram twice in an explanation (targets never repeat a phrase; greedy decoding loops)
     "lvlm.no_repeat_ngram": 3,
     "lvlm.explain_max": -1,  # test samples that get a generated explanation (-1: all)
