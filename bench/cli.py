@@ -168,6 +168,7 @@ def cmd_report(args) -> int:
     from bench.store import Store
 
     store = Store(Path(args.out))
+    store.heal(deep_ids=())  # unreadable results are moved aside; predictions checked on read
     results = store.results()
     if args.ablation:
         from bench.ablations import resolve_sweep

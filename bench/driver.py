@@ -1,8 +1,8 @@
 """The driver: plan -> skip finished runs -> executor -> index results as they land.
 
 Only the driver writes the index, and it holds a lock on the output folder while it runs. At
-start it removes what killed runs left behind and indexes any run that was committed but not
-indexed, so a sweep killed at any moment resumes with exactly one result per run id.
+start it removes what killed runs left behind, quarantines run folders it cannot trust (they are
+redone) and indexes any run that was committed but not indexed, so a sweep killed at any moment resumes with exactly one result per run id.
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def execute_plan(specs: list[RunSpec], store: Store, workers: int = 1,
     unique = unique_specs(specs)
     with store.driver_lock():
         store.clean_scratch()
+        store.heal(deep_ids={s.run_id for s in unique}, say=say)  # damaged runs: redone
         if store.reconcile_index():
             say("index: recorded runs that finished after the last driver stopped")
         states = {s.run_id: store.status(s.run_id) for s in unique}

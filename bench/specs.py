@@ -148,6 +148,9 @@ class RunResult:
     timings: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
     error: str | None = None
+    # sha256 of predictions.npz, checked before a report reads it (None: no predictions, or a
+    # run stored before this was recorded)
+    predictions_sha256: str | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)

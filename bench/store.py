@@ -3,16 +3,24 @@
 A run directory appears (by rename) only once all its files are complete, so a killed run leaves
 either nothing or a finished run; resume = skip the run ids whose directory holds a result. The
 SQLite index is derived from the run directories: the driver reconciles it at start, so a kill
-between a run's commit and its index row loses nothing.
+between a run's commit and its index row loses nothing, and an unreadable index is rebuilt.
+
+The folder heals: a run folder that cannot be trusted (unreadable result.json, a result for
+another run id, predictions.npz missing, truncated or not the file whose sha256 result.json
+records) is moved to <out>/quarantine/<run_id>-<time>/ with one printed line and counts as not
+run, so the next `bench run` redoes it.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -22,6 +30,12 @@ from bench.errors import BenchError
 from bench.specs import Predictions, RunResult, RunSpec
 
 _SCRATCH_PREFIXES = (".staging-", ".trash-")
+_STATUSES = ("done", "failed")
+
+
+def notice(msg: str) -> None:
+    """One line on stderr (stdout stays machine-readable), as the driver's progress lines."""
+    print(msg, file=sys.stderr, flush=True)
 
 
 class Store:
@@ -59,6 +73,8 @@ class Store:
         write_json(staging / "spec.json", result.spec.to_dict())
         if predictions is not None:
             save_predictions(staging, predictions)
+            sha = file_sha256(staging / "predictions.npz")  # the report checks it before reading
+            result = dataclasses.replace(result, predictions_sha256=sha)
         write_json(staging / "result.json", result.to_dict())  # written last: marks completeness
         final = self.run_dir(result.run_id)
         for _ in range(3):
@@ -81,7 +97,14 @@ class Store:
         return json.loads((self.run_dir(run_id) / "result.json").read_text())
 
     def load_predictions(self, run_id: str) -> Predictions:
-        return load_predictions(self.run_dir(run_id))
+        """The run's predictions, refused (one line naming the run) when predictions.npz is not
+        the file result.json recorded: a report must not render numbers from a damaged file."""
+        folder = self.run_dir(run_id)
+        why = predictions_problem(folder, self.load_result(run_id).get("predictions_sha256"))
+        if why:
+            raise BenchError(f"run {run_id}: {why} in {folder}; `bench run` moves it aside and "
+                             f"redoes it")
+        return load_predictions(folder)
 
     def run_ids(self) -> list[str]:
         """Run directories that hold a complete result."""
@@ -92,6 +115,66 @@ class Store:
 
     def results(self) -> list[dict]:
         return [self.load_result(run_id) for run_id in self.run_ids()]
+
+    # ------------------------------------------------------------------ healing
+    def problem(self, run_id: str, deep: bool = True) -> str | None:
+        """Why the run folder cannot be trusted, or None. `deep` also checks predictions.npz
+        (reads the file: done for the runs a sweep plans, not every folder)."""
+        folder = self.run_dir(run_id)
+        try:
+            d = json.loads((folder / "result.json").read_text())
+        except FileNotFoundError:
+            return None  # not a run (yet): commit replaces such a folder
+        except (OSError, ValueError) as exc:
+            return f"result.json unreadable ({_first_line(exc)})"
+        if not isinstance(d, dict) or d.get("status") not in _STATUSES:
+            return "result.json holds no run status"
+        if d.get("run_id") != run_id:
+            return f"result.json is for run {d.get('run_id')!r}"
+        try:
+            spec = result_from_dict(d).spec
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"result.json's spec unreadable ({_first_line(exc)})"
+        # Specs stored before DataRef (data as a string) hashed differently: not rechecked.
+        if isinstance(d["spec"].get("data"), dict) and spec.run_id != run_id:
+            return f"result.json's spec has run id {spec.run_id}"
+        if deep and d["status"] == "done":
+            return predictions_problem(folder, d.get("predictions_sha256"))
+        return None
+
+    def heal(self, deep_ids=None, say=notice) -> list[str]:
+        """Quarantine every run folder with a problem (deep checks for `deep_ids`, all when
+        None); each gets one line. Returns the run ids moved aside."""
+        moved = []
+        for run_id in self._run_folders():
+            why = self.problem(run_id, deep=deep_ids is None or run_id in deep_ids)
+            if why:
+                dest = self.quarantine(run_id, why)
+                say(f"quarantined run {run_id} ({why}): moved to {dest}; it counts as not run")
+                moved.append(run_id)
+        return moved
+
+    def quarantine(self, run_id: str, why: str) -> Path:
+        """Move a run folder to <out>/quarantine/<run_id>-<time>/ (kept for inspection)."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        dest = self.out / "quarantine" / f"{run_id}-{stamp}"
+        n = 1
+        while dest.exists():
+            n += 1
+            dest = self.out / "quarantine" / f"{run_id}-{stamp}-{n}"
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.run_dir(run_id), dest)
+        except OSError as exc:
+            raise BenchError(f"{self.run_dir(run_id)}: {why}, and it could not be moved to "
+                             f"{dest.parent} ({exc.strerror}); move or delete it") from None
+        return dest
+
+    def _run_folders(self) -> list[str]:
+        if not self.runs.is_dir():
+            return []
+        return [p.name for p in sorted(self.runs.iterdir())
+                if p.is_dir() and not p.name.startswith(".")]
 
     # ------------------------------------------------------------------ driver only
     @contextlib.contextmanager
@@ -127,32 +210,73 @@ class Store:
                    "top1 REAL, spec TEXT)")
         return db
 
-    def index(self, result: RunResult) -> None:
-        """Record a finished run in the SQLite index (driver process only); one row per run id."""
+    def _insert(self, result: RunResult) -> None:
         with contextlib.closing(self._db()) as db, db:
             db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)", (
                 result.run_id, result.spec.suite, result.spec.method, result.spec.seed,
                 result.spec.profile, result.spec.manifest_sha256, result.status,
                 result.metrics.get("top1"), json.dumps(result.spec.to_dict(), sort_keys=True)))
 
+    def index(self, result: RunResult) -> None:
+        """Record a finished run in the SQLite index (driver process only); one row per run id.
+        A failed write (disk full) costs nothing but a line: the run folder is the record, and
+        the next start rebuilds the index from the folders."""
+        try:
+            self._insert(result)
+        except sqlite3.Error as exc:
+            notice(f"index: could not record run {result.run_id} in {self.index_path} ({exc}); "
+                   f"the run is kept and the index is rebuilt at the next start")
+
+    @property
+    def index_path(self) -> Path:
+        return self.out / "index.sqlite"
+
     def indexed(self) -> dict[str, str]:
         """run_id -> status as the index records it."""
-        if not (self.out / "index.sqlite").exists():
+        if not self.index_path.exists():
             return {}
         with contextlib.closing(self._db()) as db:
             return dict(db.execute("SELECT run_id, status FROM runs").fetchall())
 
     def reconcile_index(self) -> int:
-        """Index the run directories the index lacks or records with another status (a driver
-        killed between a run's commit and its index row); returns how many rows were written."""
+        """Bring the index in line with the run directories: rows for runs it lacks or records
+        with another status (a driver killed between a run's commit and its index row), none for
+        runs no longer there (quarantined); an unreadable index is rebuilt. Returns the number
+        of rows changed."""
+        try:
+            return self._reconcile()
+        except sqlite3.Error as exc:
+            notice(f"index: {self.index_path} was unreadable ({exc}); rebuilding it from the run "
+                   f"folders")
+        self._drop_index()
+        try:
+            return self._reconcile()
+        except sqlite3.Error as exc:
+            raise BenchError(f"{self.index_path}: cannot be written ({exc}); free disk space or "
+                             f"pass another --out") from None
+
+    def _reconcile(self) -> int:
         rows = self.indexed()
-        fixed = 0
-        for run_id in self.run_ids():
-            result = self.load_result(run_id)
+        on_disk = {run_id: self.load_result(run_id) for run_id in self.run_ids()}
+        stale = [run_id for run_id in rows if run_id not in on_disk]
+        if stale:
+            with contextlib.closing(self._db()) as db, db:
+                db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in stale])
+        fixed = len(stale)
+        for run_id, result in on_disk.items():
             if rows.get(run_id) != result.get("status"):
-                self.index(result_from_dict(result))
+                self._insert(result_from_dict(result))
                 fixed += 1
         return fixed
+
+    def _drop_index(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = self.index_path.with_name(self.index_path.name + suffix)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise BenchError(f"{path}: unreadable and cannot be removed ({exc.strerror}); "
+                                 f"delete it (it is rebuilt from the run folders)") from None
 
 
 @contextlib.contextmanager
@@ -170,6 +294,35 @@ def file_lock(path: Path):
 
 def result_from_dict(d: dict) -> RunResult:
     return RunResult(**{**d, "spec": RunSpec.from_dict(d["spec"])})
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def predictions_problem(folder: Path, recorded_sha256: str | None) -> str | None:
+    """Why predictions.npz cannot be trusted, or None. With a recorded sha256 the file must
+    match it; runs stored before it was recorded must at least read back whole."""
+    path = folder / "predictions.npz"
+    if not path.is_file():
+        return "predictions.npz is missing"
+    if recorded_sha256:
+        if file_sha256(path) != recorded_sha256:
+            return "predictions.npz does not match the sha256 its result.json records"
+        return None
+    try:
+        load_predictions(folder)
+    except Exception as exc:  # noqa: BLE001 - a damaged zip raises many kinds of error
+        return f"predictions.npz unreadable ({type(exc).__name__}: {_first_line(exc)})"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def write_json(path: Path, obj) -> None:
