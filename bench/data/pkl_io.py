@@ -12,7 +12,9 @@ plain data (annotation_extras.py): they are kept through preparation and export.
 optional top-level "class_names" list (MMAction2 ignores unknown top-level keys).
 
 A pickle can run arbitrary code while it loads, so the reader admits only the globals that plain
-containers and numpy arrays need; anything else is refused before it is called.
+containers and numpy arrays need; anything else is refused before it is called. Nor may a few
+bytes of pickle allocate much memory: no constructor is called with a size (`bytes(2**31)`, an
+array shape), object arrays are refused, and labels are bounded (MAX_CLASSES without class_names).
 """
 from __future__ import annotations
 
@@ -31,43 +33,98 @@ from bench.data.layouts import Layout
 from bench.errors import DataError
 
 REQUIRED_FIELDS = ("frame_dir", "label", "keypoint", "total_frames")
+# Labels name classes: without class_names their count is max(label) + 1, and bench lists that
+# many names; no action dataset comes near this.
+MAX_CLASSES = 100_000
 FRAME_SIZE_FIELDS = ("img_shape", "original_shape")  # optional; the frame 2D keypoints are in
 
 
 # ---- data-only unpickling ----------------------------------------------------------------------
 
-def _numpy_globals() -> dict[str, object]:
-    """The callables numpy's own pickles name, taken from what this numpy emits, under both the
-    numpy 1.x (`numpy.core`) and numpy 2.x (`numpy._core`) module names."""
-    array, scalar = np.arange(2.0), np.float64(1.0)
-    found = {"_reconstruct": array.__reduce__()[0], "scalar": scalar.__reduce__()[0]}
-    frombuffer = array.__reduce_ex__(5)[0]  # protocol 5: numeric._frombuffer
-    allowed = {}
-    for core in ("numpy.core", "numpy._core"):
-        allowed[f"{core}.multiarray._reconstruct"] = found["_reconstruct"]
-        allowed[f"{core}.multiarray.scalar"] = found["scalar"]
-        allowed[f"{core}.numeric._frombuffer"] = frombuffer
-    allowed["numpy.ndarray"] = np.ndarray
-    allowed["numpy.dtype"] = np.dtype
-    return allowed
-
-
-def _builtin_globals() -> dict[str, object]:
-    import codecs
-    import collections
-
-    plain = (dict, list, tuple, set, frozenset, str, bytes, bytearray, int, float, complex, bool,
-             slice, range)
-    allowed = {f"builtins.{t.__name__}": t for t in plain}
-    allowed["collections.OrderedDict"] = collections.OrderedDict
-    allowed["_codecs.encode"] = codecs.encode  # protocol 2 stores bytes as encode(str, 'latin1')
-    return allowed
-
-
 class _RefusedGlobal(pickle.UnpicklingError):
     def __init__(self, qualified: str):
         super().__init__(qualified)
         self.qualified = qualified
+
+
+class _RefusedCall(pickle.UnpicklingError):
+    """An admitted global called with arguments that would allocate what the file does not hold
+    (or that numpy cannot unpickle safely)."""
+
+
+class _NdarrayName:
+    """What `numpy.ndarray` unpickles to: numpy's pickles name it only as _reconstruct's first
+    argument; called on its own, `ndarray(shape)` would allocate by argument."""
+
+    def __new__(cls, *args, **kwargs):
+        raise _RefusedCall("numpy.ndarray(...) (an array made from a shape, not from data)")
+
+
+def _numpy_globals() -> dict[str, object]:
+    """The callables numpy's own pickles name, taken from what this numpy emits, under both the
+    numpy 1.x (`numpy.core`) and numpy 2.x (`numpy._core`) module names; those that take a shape
+    or a dtype are guarded (no size from the file, no object arrays)."""
+    array, scalar = np.arange(2.0), np.float64(1.0)
+    reconstruct = array.__reduce__()[0]
+    frombuffer = array.__reduce_ex__(5)[0]  # protocol 5: numeric._frombuffer
+
+    def guarded_reconstruct(subtype, shape, dtype_code):
+        # numpy pickles an empty array here and fills it from the data bytes (BUILD)
+        if subtype is not _NdarrayName or int(np.prod(shape, dtype=object)) != 0:
+            raise _RefusedCall(f"_reconstruct with shape {shape!r} (numpy pickles an empty "
+                               f"array here)")
+        return reconstruct(np.ndarray, shape, dtype_code)
+
+    allowed = {}
+    for core in ("numpy.core", "numpy._core"):
+        allowed[f"{core}.multiarray._reconstruct"] = guarded_reconstruct
+        allowed[f"{core}.multiarray.scalar"] = scalar.__reduce__()[0]
+        allowed[f"{core}.numeric._frombuffer"] = frombuffer
+    allowed["numpy.ndarray"] = _NdarrayName
+    allowed["numpy.dtype"] = _plain_dtype
+    return allowed
+
+
+def _plain_dtype(*args, **kwargs) -> np.dtype:
+    """np.dtype without Python objects: an object array's state is a list numpy trusts to match
+    the shape (a short one crashes numpy 1.26; a long shape allocates 8 bytes per element)."""
+    dtype = np.dtype(*args, **kwargs)
+    if dtype.hasobject:
+        raise _RefusedCall(f"numpy.dtype({args[0]!r}) (object arrays are not plain data)")
+    return dtype
+
+
+def _no_size_argument(kind: type):
+    """`kind` as a function that refuses an integer first argument: bytes(n) and bytearray(n)
+    allocate n bytes from a few bytes of pickle."""
+    def make(*args, **kwargs):
+        if args and isinstance(args[0], Integral):
+            raise _RefusedCall(f"{kind.__name__}({args[0]!r}) (allocates by size)")
+        return kind(*args, **kwargs)
+
+    return make
+
+
+def _latin1_encode(text, encoding="utf-8", errors="strict"):
+    """Protocol 2 stores bytes as _codecs.encode(str, 'latin1'); no other codec is needed."""
+    import codecs
+
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise _RefusedCall(f"_codecs.encode(..., {encoding!r}) (only latin1 text is bytes)")
+    return codecs.encode(text, encoding, errors)
+
+
+def _builtin_globals() -> dict[str, object]:
+    import collections
+
+    # no range: list(range(10**10)) would allocate by argument
+    plain = (dict, list, tuple, set, frozenset, str, int, float, complex, bool, slice)
+    allowed = {f"builtins.{t.__name__}": t for t in plain}
+    allowed["builtins.bytes"] = _no_size_argument(bytes)
+    allowed["builtins.bytearray"] = _no_size_argument(bytearray)
+    allowed["collections.OrderedDict"] = collections.OrderedDict
+    allowed["_codecs.encode"] = _latin1_encode
+    return allowed
 
 
 class _DataOnlyUnpickler(pickle.Unpickler):
@@ -86,7 +143,7 @@ class _DataOnlyUnpickler(pickle.Unpickler):
         if module == "numpy.dtypes" and name.endswith("DType"):
             import numpy.dtypes as dtypes
             found = getattr(dtypes, name, None)
-            if isinstance(found, type) and issubclass(found, np.dtype):
+            if isinstance(found, type) and issubclass(found, np.dtype) and name != "ObjectDType":
                 return found
         raise _RefusedGlobal(qualified)
 
@@ -102,6 +159,9 @@ def load_data_pickle(path: str | os.PathLike):
     except _RefusedGlobal as exc:
         raise DataError(f"{path}: refused to unpickle global {exc.qualified!r}: only plain "
                         f"containers and numpy arrays are loaded (nothing was executed)") from None
+    except _RefusedCall as exc:
+        raise DataError(f"{path}: refused to unpickle {exc}: a data file holds its data, it "
+                        f"does not ask for memory") from None
     except FileNotFoundError:
         raise DataError(f"{path}: no such pickle file") from None
     except IsADirectoryError:
@@ -236,6 +296,9 @@ def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
                         f"{label!r} ({type(label).__name__})")
     if class_names is not None and label >= len(class_names):
         raise DataError(f"{at}.label: {label} is out of range for {len(class_names)} class_names")
+    if class_names is None and label >= MAX_CLASSES:
+        raise DataError(f"{at}.label: {label} is not below {MAX_CLASSES:,} (a class index; add "
+                        f"a top-level 'class_names' list if the dataset has that many classes)")
     _check_keypoint(ann, at, layout)
     for key in FRAME_SIZE_FIELDS:  # PreNormalize2D and PoseCompact unpack them as (h, w)
         if key in ann and not _is_frame_size(ann[key]):

@@ -9,6 +9,7 @@ neither unpickles nor converts again, and an export gives the source's annotatio
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +22,7 @@ from bench.data.prepared import build_once, load_arrays, prepared_key, save_arra
 from bench.errors import BenchError, DataError
 from bench.specs import SplitManifest
 
+log = logging.getLogger("bench")
 POSE_ARRAYS_VERSION = 2  # bump when the prepared pose-array format changes (2: extras, bodies)
 ARRAY_NAMES = ("keypoint", "num_frames", "labels", "num_bodies")
 
@@ -129,20 +131,32 @@ def pose_manifest(meta: dict, protocol: str, dataset: str, where: str,
 
 
 def carve_val(train: list[str], protocol: str, fraction: float, seed: int) -> list[str]:
-    """Whole subjects for xsub when every id names its subject (NTU names, or `_sNN_` as in
-    UTD-MHAD and MSR Action3D), else about `fraction` of the samples; seeded, sorted."""
+    """The validation ids carved from train, seeded and sorted.
+
+    X-Sub holds out whole subjects (about `fraction` of them), read from the ids (NTU names, or
+    `_sNN_` as in UTD-MHAD and MSR Action3D), so no performer is in both train and val. When only
+    some ids name a subject, the carve stays by subject over those, and the others stay in train
+    (their subject is unknown, so putting them in val could leak a training performer); one line
+    says how many. When no id names a subject, or for other protocols, about `fraction` of the
+    samples are held out."""
     from bench.data.splits import _count_held_out, _seeded_order
 
-    subjects = _subjects(train) if protocol == "xsub" else None
-    if subjects is not None:
+    subjects = _subjects(train) if protocol == "xsub" else {}
+    if subjects:
+        unnamed = [s for s in train if s not in subjects]
+        if unnamed:
+            log.warning("validation carve: %d of %d %s_train ids name no subject (e.g. %r); "
+                        "whole subjects are held out among the others, these stay in train",
+                        len(unnamed), len(train), protocol, unnamed[0])
         keys = sorted(set(subjects.values()))
         held = set(_seeded_order(keys, seed)[:_count_held_out(len(keys), fraction)])
-        return sorted(s for s in train if subjects[s] in held)
+        return sorted(s for s in subjects if subjects[s] in held)
     order = _seeded_order(train, seed)
     return sorted(order[:_count_held_out(len(train), fraction)])
 
 
-def _subjects(ids: list[str]) -> dict[str, int] | None:
+def _subjects(ids: list[str]) -> dict[str, int]:
+    """id -> subject for the ids that name one."""
     from bench.data.kinect_v1 import subject_of
     from bench.data.ntu_names import parse_sample_name
 
@@ -152,7 +166,6 @@ def _subjects(ids: list[str]) -> dict[str, int] | None:
             out[sid] = parse_sample_name(sid).performer
         except BenchError:
             subject = subject_of(sid)
-            if subject is None:
-                return None
-            out[sid] = subject
+            if subject is not None:
+                out[sid] = subject
     return out
