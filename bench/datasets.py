@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import BenchError
-from bench.paths import cache_root
+from bench.paths import cache_root, safe_folder_name
 from bench.specs import DataRef, SplitManifest
 from bench.suites import SUITES, SuiteSpec
 
@@ -132,7 +132,9 @@ def suite_for(name: str | None, ref: DataRef) -> SuiteSpec:
         return SUITES.get(name or DEFAULT_SUITE)
     path = Path(ref.location)
     meta = _open_pickle_source(path, ref.layout)["meta"]
-    suite = SuiteSpec(f"{path.name}-{ref.split}", path.name, ref.split, PICKLE_METHODS,
+    # the split name comes from the file: the suite name becomes a report folder
+    suite = SuiteSpec(safe_folder_name(f"{path.name}-{ref.split}"), path.name, ref.split,
+                      PICKLE_METHODS,
                       f"{path.name}, split {ref.split}_train / {ref.split}_val, layout "
                       f"{ref.layout}", len(meta["class_names"]), layout=ref.layout, fps=ref.fps,
                       class_names=tuple(meta["class_names"]))

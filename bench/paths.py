@@ -1,8 +1,13 @@
 """Where bench keeps its cache and finds its content folders (baselines/, ablations/, reports/)."""
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
+
+_NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")  # separators and control characters
+_MAX_NAME = 120
 
 
 def cache_root() -> Path:
@@ -19,3 +24,15 @@ def content_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"bench content folder {name!r} not found next to {here}")
+
+
+def safe_folder_name(name: str) -> str:
+    """`name` as exactly one folder name under its parent. Names can come from data files (a
+    pickle's split names make its suite name), so `x/../../y` must not climb out of --out: path
+    separators and control characters become '_', and a changed, empty, '.'/'..' or overlong
+    name gets a hash of the original so that two names never share a folder."""
+    cleaned = _NOT_IN_A_NAME.sub("_", name)
+    if cleaned == name and cleaned not in ("", ".", "..") and len(cleaned) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cleaned.strip('.')[:_MAX_NAME] or 'unnamed'}-{digest}"

@@ -13,6 +13,7 @@ import numpy as np
 from bench.errors import BenchError
 from bench.metrics.registry import CLASSIFICATION, ablation_keys, fmt, header_of
 from bench.metrics.statistics import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap
+from bench.paths import safe_folder_name
 from bench.reporting import accuracy as A
 from bench.reporting import tables
 from bench.reporting.document import Document
@@ -63,7 +64,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
         flat = flatten(r["spec"]["config"])
         points.setdefault(tuple(flat.get(a) for a in axes), []).append(r)
     keys = sorted(points, key=lambda t: tuple(_sort_key(v) for v in t))
-    out = store.out / "reports" / ablation.name
+    out = store.out / "reports" / safe_folder_name(ablation.name)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     rows, estimates = [], {}
     for key in keys:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.errors import BenchError
 from bench.metrics.statistics import DEFAULT_RESAMPLES, DEFAULT_SEED
+from bench.paths import safe_folder_name
 from bench.reporting import accuracy as A
 from bench.reporting import explanations as E
 from bench.reporting import tables
@@ -29,7 +30,7 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     if not results:
         raise BenchError(f"no finished runs for suite {suite.name} under {store.out}")
     manifest = A.check_one_manifest(results)
-    out = store.out / "reports" / suite.name
+    out = store.out / "reports" / safe_folder_name(suite.name)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     groups = A.load_groups(store, results, resamples, boot_seed)
     done = [g for g in groups if g.predictions]
