@@ -37,6 +37,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a method config field in every planned run that has it, e.g. "
                    "--set stream=bone (repeatable; VALUE is read as JSON, else as text)")
+    p.add_argument("--allow-any-config", action="store_true",
+                   help="let --set config=FILE name a file outside the shipped baselines/ "
+                   "folder (it is executed as Python by mmengine)")
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -72,6 +75,8 @@ def _execute(args, specs, axes=()):
 
     EXECUTORS.get(args.executor)  # unknown names fail before any work
     store = Store(Path(args.out))
+    if not args.dry_run:
+        store.check_writable()
     if args.dry_run:
         print("\n".join(plan_lines(specs, store, axes)))
         return store, None
@@ -84,7 +89,7 @@ def _execute(args, specs, axes=()):
                                executor_options={"log_dir": str(Path(args.out) / "executor-logs")})
 
 
-def _with_overrides(specs, pairs: list[str]):
+def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
     """`--set KEY=VALUE`: the planned runs with that config field set wherever the method's
     config has it (a dotted KEY reaches into nested fields); an error if no run has it."""
     import dataclasses
@@ -100,6 +105,8 @@ def _with_overrides(specs, pairs: list[str]):
             value = json.loads(text)
         except ValueError:
             value = text
+        if key == "config" and not allow_any_config:
+            _check_baseline_config(value)
         changed = []
         for spec in specs:
             try:
@@ -115,6 +122,20 @@ def _with_overrides(specs, pairs: list[str]):
     return specs
 
 
+def _check_baseline_config(value) -> None:
+    """A config file is Python that mmengine executes: only the shipped baselines/ unless the
+    user says otherwise (--allow-any-config)."""
+    from bench.paths import content_dir
+
+    baselines = content_dir("baselines").resolve()
+    path = (baselines / str(value)).resolve()  # an absolute value replaces the folder
+    if baselines not in path.parents:
+        raise BenchError(f"--set config={value}: not a file under {baselines}; a config is "
+                         f"executed as Python, so pass --allow-any-config to run another file")
+    if not path.is_file():
+        raise BenchError(f"--set config={value}: no such file under {baselines}")
+
+
 def cmd_run(args) -> int:
     from bench.methods import METHODS
     from bench.plan import check_configs, plan_suite
@@ -125,7 +146,7 @@ def cmd_run(args) -> int:
     suite, source = _source(args, args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
     specs = check_configs(_with_overrides(plan_suite(source, methods, args.profile, seeds),
-                                          args.set))
+                                          args.set, args.allow_any_config))
     store, results = _execute(args, specs)
     if results is None:
         return 0
@@ -156,7 +177,7 @@ def cmd_ablate(args) -> int:
     seeds = _seeds(args.seeds)
     suite, source = _source(args, args.suite, ablation.default_suite)
     specs = check_configs(_with_overrides(plan_sweep(source, ablation, grids, args.profile,
-                                                     seeds), args.set))
+                                                     seeds), args.set, args.allow_any_config))
     store, results = _execute(args, specs, ablation.config_keys)
     if results is None:
         return 0
@@ -164,32 +185,76 @@ def cmd_ablate(args) -> int:
     return _exit_status(results)
 
 
+REPORT_FORMATS = ("md", "tex")  # what a report writes: report.md and report.tex
+
+
+def _report_formats(text: str) -> list[str]:
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    wrong = [f for f in formats if f not in REPORT_FORMATS]
+    if wrong or not formats:
+        raise BenchError(f"--format {text!r}: expected md, tex or md,tex (the files a report "
+                         f"writes)")
+    return formats
+
+
 def cmd_report(args) -> int:
     from bench.store import Store
 
+    formats = _report_formats(args.format)
     store = Store(Path(args.out))
     store.heal(deep_ids=())  # unreadable results are moved aside; predictions checked on read
     results = store.results()
+    profile = args.profile or "cpu"
     if args.ablation:
         from bench.ablations import resolve_sweep
         from bench.reporting.report import ablation_report
-        from bench.suites import SUITES
 
         ablation = resolve_sweep(args.ablation)
-        suite = SUITES.get(args.suite or ablation.default_suite)
+        suite = _stored_suite(args.suite or ablation.default_suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name
-                and r["spec"]["method"] == ablation.method and r["spec"]["profile"] == args.profile]
-        path = ablation_report(store, ablation, suite, runs, _synthetic(runs))
+                and r["spec"]["method"] == ablation.method]
+        chosen = _of_profile(runs, profile, args.profile, f"ablation {ablation.name}", store)
+        path = ablation_report(store, ablation, suite, chosen, _synthetic(chosen))
     else:
-        from bench.suites import SUITES
-
-        suite = SUITES.get(args.suite)
-        runs = [r for r in results if r["spec"]["suite"] == suite.name
-                and r["spec"]["profile"] == args.profile]
-        path = _suite_report(store, suite, runs, _synthetic(runs))
-    for fmt in args.format.split(","):
-        print(path.with_suffix("." + fmt.strip()))
+        suite = _stored_suite(args.suite, results)
+        runs = [r for r in results if r["spec"]["suite"] == suite.name]
+        chosen = _of_profile(runs, profile, args.profile, f"suite {suite.name}", store)
+        path = _suite_report(store, suite, chosen, _synthetic(chosen))
+    for fmt in formats:
+        print(path.with_suffix("." + fmt))
     return 0
+
+
+def _stored_suite(name: str, results: list[dict]):
+    """A registered suite, or one made from a pickle (`FILE.pkl-<split>`): rebuilt from the
+    stored runs' data reference, so its class names come from the file again."""
+    from bench.suites import SUITES
+
+    if name in SUITES:
+        return SUITES.get(name)
+    refs = [r["spec"]["data"] for r in results if r["spec"]["suite"] == name]
+    if not refs:
+        SUITES.get(name)  # the registry's one-line "unknown suite" error
+    from bench.datasets import suite_for
+    from bench.specs import DataRef
+
+    ref = DataRef.from_any(refs[-1])
+    if ref.kind != "pickle" or not Path(ref.location).is_file():
+        raise BenchError(f"suite {name!r}: its runs read {ref.location or ref.kind}, which is "
+                         f"not there any more; the report needs the file's class names")
+    return suite_for(name, ref)
+
+
+def _of_profile(runs: list[dict], profile: str, given: str | None, what: str, store) -> list:
+    """The runs of one profile; none is an error saying which profile was looked for."""
+    chosen = [r for r in runs if r["spec"]["profile"] == profile]
+    if chosen:
+        return chosen
+    stored = sorted({r["spec"]["profile"] for r in runs})
+    how = "given" if given else "the default; pass --profile to choose"
+    others = f"; stored profiles: {', '.join(stored)}" if stored else ""
+    raise BenchError(f"no runs of {what} with profile {profile!r} ({how}) under "
+                     f"{store.out}{others}")
 
 
 def _synthetic(results) -> bool:
@@ -286,8 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="re-render a report from stored runs (no model is run)")
     p.add_argument("--suite")
     p.add_argument("--ablation")
-    p.add_argument("--profile", default="cpu")
-    p.add_argument("--format", default="md,tex")
+    p.add_argument("--profile", help="smoke | cpu | paper (default: cpu)")
+    p.add_argument("--format", default="md,tex", help="md, tex or md,tex: the paths to print")
     p.add_argument("--out", default="bench-out")
     p.set_defaults(fn=cmd_report)
     p = sub.add_parser("data", help="synthetic data, preparation and checks")

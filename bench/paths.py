@@ -11,10 +11,27 @@ _MAX_NAME = 120
 
 
 def cache_root() -> Path:
-    """Content-addressed cache for generated data, prepared arrays and converted weights."""
-    root = os.environ.get("BENCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "bench")
-    return Path(root)
+    """Content-addressed cache for generated data, prepared arrays and converted weights. It may
+    be read-only (a lab's pre-filled cache); what must be written there says so in one line."""
+    from bench.errors import BenchError
+
+    given = os.environ.get("BENCH_CACHE")
+    root = Path(given or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "bench"))
+    if root.exists() and not root.is_dir():
+        what = f"BENCH_CACHE={given}" if given else f"the cache folder {root}"
+        raise BenchError(f"{what} is a file; expected a folder for bench's cache (set "
+                         f"BENCH_CACHE to one)")
+    return root
+
+
+def cache_write_error(path: Path, exc: OSError):
+    """The one-line error for a cache that cannot take what must be written to it."""
+    from bench.errors import BenchError
+
+    return BenchError(f"cannot write to the cache at {path} ({exc.strerror or exc}); set "
+                      f"BENCH_CACHE to a writable folder (a read-only cache works once it holds "
+                      f"what this run needs)")
 
 
 def content_dir(name: str) -> Path:

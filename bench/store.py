@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +44,22 @@ class Store:
         self.out = Path(out)
         self.runs = self.out / "runs"
         self.progress_dir = self.runs / ".progress"  # live step counters of running runs
+
+    def check_writable(self) -> None:
+        """A one-line error, before any work, when --out cannot hold the runs (a file, a file in
+        its path, no permission, a read-only file system)."""
+        for path in [self.out, *self.out.parents]:
+            if path.exists() and not path.is_dir():
+                raise BenchError(f"--out {self.out}: {path} is a file; expected a folder")
+            if path.exists():
+                break
+        try:
+            self.runs.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.runs):
+                pass
+        except OSError as exc:
+            raise BenchError(f"--out {self.out}: cannot write there ({exc.strerror or exc}); "
+                             f"pass a writable folder") from None
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id

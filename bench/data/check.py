@@ -108,6 +108,9 @@ def check_skeleton_dir(root: str | os.PathLike, expected: str | os.PathLike | No
                        dataset: str | None = None, workers: int = 1) -> CheckReport:
     """Inspect every `.skeleton` file under root (recursively); see the module docstring."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{root} is a file; bench data check expects the folder of NTU .skeleton "
+                        f"files")
     if not root.is_dir():
         raise DataError(f"NTU skeleton directory {root} does not exist")
     if dataset is not None and dataset not in DATASET_LIMITS:

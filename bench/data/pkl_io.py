@@ -215,11 +215,18 @@ def write_pose_pickle(path: str | os.PathLike, data: PoseData, layout: Layout | 
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(obj, f, protocol=4)  # protocol 4: readable by any Python 3.4+
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is to share
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # ---- validation (one-line errors naming the field) ---------------------------------------------

@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from bench.paths import cache_root
+from bench.paths import cache_root, cache_write_error
 from bench.specs import short_hash
 
 HASH_MEMO = "file-sha256.json"
@@ -69,7 +69,10 @@ def file_digests(paths: Iterable[Path]) -> list[str]:
             changed = True
         digests.append(entry[1])
     if changed:
-        _write_json_atomic(memo_path, memo)
+        try:
+            _write_json_atomic(memo_path, memo)
+        except OSError:
+            pass  # a read-only cache: the memo only saves time, so go on without it
     return digests
 
 
@@ -96,9 +99,12 @@ def build_once(key: str, fill: Callable[[Path], None]) -> Path:
     target = prepared_root() / key
     if (target / DONE).exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise cache_write_error(target.parent, exc) from None
     remove_stale_partials(target.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".partial", dir=target.parent))
     try:
         (tmp / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         fill(tmp)

@@ -31,7 +31,16 @@ def fmt_estimate(est, scale: float = 100.0, digits: int = 1) -> str:
 def markdown_table(headers: list[str], rows: list[list]) -> str:
     from tabulate import tabulate
 
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    cells = lambda row: [markdown_cell(c) for c in row]  # noqa: E731
+    return tabulate([cells(r) for r in rows], headers=cells(headers), tablefmt="github",
+                    disable_numparse=True)
+
+
+def markdown_cell(value) -> str:
+    """One table cell on one line: a '|' would end the cell and a newline the row (class names
+    and generated text come from data and models)."""
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
+    return " ".join(text.split()) if any(c in text for c in "\r\n") else text
 
 
 _LATEX_SYMBOLS = {"±": r"$\pm$", "−": "-", "–": "--", "—": "---", "×": r"$\times$",
