@@ -140,8 +140,13 @@ def test_grounding_checks_order_direction_and_side():
     other_side = grounding("the left hand rises to the mouth, then stays, then lowers", facts)
     oscillating = grounding("the right hand moves up and down", facts)
     assert right == 1.0
-    assert reversed_ == pytest.approx(0.8)  # 2 of 3 claims in order, the hand named: F1 0.8
-    assert wrong_way == pytest.approx(0.5)  # only "stays" holds
+    # 1 of the 2 moves in order (a true "stays" earns nothing), the hand named: F1 2/3
+    assert reversed_ == pytest.approx(2 / 3)
+    assert wrong_way == 0.0  # no claimed move happens; the true "stays" does not rescue it
+    # a claim of rest counts only when false
+    assert grounding("the right hand rises to the mouth, then lowers. the torso and legs stay "
+                     "still", facts) == 1.0
+    assert grounding("the right hand stays still", facts) == 0.0
     assert other_side == 0.0  # the moving hand is never named
     assert oscillating == 0.0  # one rise and one lowering are not an oscillation
     assert grounding("nothing to see", facts) is None

@@ -102,8 +102,9 @@ TEXT = (
            f"{G.THRESHOLD:g} spine lengths; an oscillation at least {G.OSC_LEGS} legs of more "
            f"than {G.OSC_THRESHOLD:g}, each under {G.OSC_LEG_SECONDS:g} s; a turn of the "
            f"shoulder line over {G.TURN_DEGREES:g} degrees; 'stays' a stretch of at least "
-           f"{G.STILL_SECONDS:g} s without an event) and (b) the share of the clip's salient "
-           f"parts (covering more than {G.SALIENT:g} spine lengths) the text names. Positions "
+           f"{G.STILL_SECONDS:g} s without an event; a true 'stays' claim is left out, a false "
+           f"one counts as a miss) and (b) the share of the clip's salient parts (covering more "
+           f"than {G.SALIENT:g} spine lengths) the text says move. Positions "
            "are the parts' end joints relative to the spine base in the first performer's body "
            "frame; landmarks ('to the mouth') and the second person's own parts are not checked. "
            "Averaged over explanations that name a body part. Reference-free.",

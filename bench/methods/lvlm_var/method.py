@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench import progress
 from bench.data.bundle import DataBundle, SkeletonSet
 from bench.data.layouts import get_layout
 from bench.methods.base import Method
@@ -214,6 +215,9 @@ class LvlmVar(Method):
             for j, i in enumerate(idx):
                 answers[i] = batch_answers[j] if i < limit else ""
             timing["generate"] += time.perf_counter() - t0
+            done = idx[-1] + 1
+            progress.step(done, n, "predict")
+            log.info("lvlm predict %d/%d clips (%.1fs)", done, n, sum(timing.values()))
         self.stats.update({"lvlm_score_s": timing["score"], "lvlm_generate_s": timing["generate"],
                            "lvlm_predict_samples_per_s": n / max(sum(timing.values()), 1e-9)})
         texts = [a.split("Explanation:", 1)[1].strip() if "Explanation:" in a else ""
