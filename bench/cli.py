@@ -385,9 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("bench: interrupted; finished runs are kept, rerun to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or the driver's Stopped (SIGINT / SIGTERM)
+        if not getattr(exc, "reported", False):  # the driver says what it stopped itself
+            print("bench: interrupted; finished runs are kept, rerun to resume", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,18 @@
 
 Only the driver writes the index, and it holds a lock on the output folder while it runs. At
 start it removes what killed runs left behind, quarantines run folders it cannot trust (they are
-redone) and indexes any run that was committed but not indexed, so a sweep killed at any moment resumes with exactly one result per run id.
+redone) and indexes any run that was committed but not indexed, so a sweep killed at any moment
+resumes with exactly one result per run id.
+
+SIGTERM or SIGINT to the driver stops it: the runs in flight are killed (and waited for) before
+the folder lock is let go, one line says so, and the CLI exits 128 + the signal's number.
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, wait
@@ -17,6 +24,35 @@ from bench.specs import RunResult, RunSpec
 from bench.store import Store, result_from_dict
 
 POLL_S = 0.5  # how often the live display reads the running runs' step counters
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(KeyboardInterrupt):
+    """The driver got SIGINT or SIGTERM; the CLI exits 128 + signum. A KeyboardInterrupt, so no
+    `except Exception` on the way up swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGINT and SIGTERM raise Stopped in the main thread while the sweep runs (elsewhere, e.g.
+    a driver called from a thread, the handlers cannot be set and are left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_stopped) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 def say(msg: str) -> None:
@@ -51,7 +87,7 @@ def execute_plan(specs: list[RunSpec], store: Store, workers: int = 1,
     """Run what is not finished yet; failed runs are kept (and listed) unless retry_failed.
     Each run reads its data from its spec (spec.data: where the data is now)."""
     unique = unique_specs(specs)
-    with store.driver_lock():
+    with stop_on_signals(), store.driver_lock():
         store.clean_scratch()
         store.heal(deep_ids={s.run_id for s in unique}, say=say)  # damaged runs: redone
         if store.reconcile_index():
@@ -102,8 +138,26 @@ def _dispatch(pending, store, workers, executor_name, resources, live, options):
             progress.update({futures[f].run_id: steps[futures[f].run_id] for f in waiting
                              if futures[f].run_id in steps})
         progress.close()
+    except Stopped as exc:
+        stopped = _stop(executor)  # before the lock goes: no run may commit after it
+        say(f"stopping: {stopped} runs in flight were stopped; rerun the same command to resume")
+        exc.reported = True
+        raise
     finally:
         executor.shutdown()
+
+
+def _stop(executor) -> int:
+    """Kill the runs in flight and wait for them. Further signals are ignored meanwhile (the kill
+    is under way; stop_on_signals restores the handlers), so no worker outlives the driver."""
+    if threading.current_thread() is threading.main_thread():
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+    stop = getattr(executor, "stop", None)
+    if stop is not None:
+        return stop()
+    executor.shutdown()
+    return 0
 
 
 def used_resources(resources: Resources, threads: int) -> str:

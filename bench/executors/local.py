@@ -1,20 +1,30 @@
-"""Local executor: a process pool (each run in a fresh interpreter: clean mmengine/torch state) and
-a GPU slot pool, so concurrent runs never share a GPU: each run sees only its own devices through
-CUDA_VISIBLE_DEVICES.
+"""Local executor: one fresh process per run (clean mmengine/torch state), at most `workers` at a
+time, and a GPU slot pool, so concurrent runs never share a GPU: each run sees only its own
+devices through CUDA_VISIBLE_DEVICES.
+
+Each run's process leads its own process group (with whatever it starts: torchrun, data loader
+workers), so `stop()` can kill a run whole; it kills its group itself when the driver dies or
+when it is sent SIGTERM, so no run outlives the driver and commits after the folder lock is gone.
+A run whose process dies fails alone: the runs beside it go on.
 """
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
+import signal
 import subprocess
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from bench.errors import BenchError
 from bench.executors import Resources
 from bench.executors.task import invoke
+
+PARENT_POLL_S = 0.1  # how often a run's process checks that the driver is still there
+STOP_WAIT_S = 10.0   # how long stop() waits for killed processes to be gone
 
 
 def detect_gpus() -> list[str]:
@@ -33,25 +43,49 @@ def detect_gpus() -> list[str]:
     return [str(i) for i in range(len(listed))]
 
 
+class Stopped(RuntimeError):
+    """The executor was stopped: a run not started, or started and killed."""
+
+
+class WorkerDied(RuntimeError):
+    """A run's process ended without a result (killed from outside, out of memory)."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a run's process (its __cause__ here)."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class GpuSlots:
-    """Hands out distinct GPU ids; take() blocks until enough are free."""
+    """Hands out distinct GPU ids; take() blocks until enough are free (or the pool closes)."""
 
     def __init__(self, ids: list[str]):
         self.free = list(ids)
         self.total = len(ids)
+        self.closed = False
         self._cond = threading.Condition()
 
     def take(self, n: int) -> list[str]:
         if n > self.total:
             raise BenchError(f"a run asks for {n} GPUs but this machine has {self.total}")
         with self._cond:
-            self._cond.wait_for(lambda: len(self.free) >= n)
+            self._cond.wait_for(lambda: self.closed or len(self.free) >= n)
+            if self.closed:
+                raise Stopped("the executor stopped before this run started")
             taken, self.free = self.free[:n], self.free[n:]
             return taken
 
     def give_back(self, ids: list[str]) -> None:
         with self._cond:
             self.free.extend(ids)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Wake every waiting take(): it raises Stopped (nothing waits forever at exit)."""
+        with self._cond:
+            self.closed = True
             self._cond.notify_all()
 
 
@@ -66,14 +100,11 @@ class LocalExecutor:
         # --cpus-per-run, then OMP_NUM_THREADS (tests, shared machines) win.
         self.threads_per_run = cpus_per_run or int(os.environ.get("OMP_NUM_THREADS") or 0) or max(
             1, (os.cpu_count() or 1) // self.workers)
-        self._pool_lock = threading.Lock()
-        self._pool = self._new_pool()
-        # One dispatcher thread per worker: it waits for GPU slots, then for its process.
+        self._lock = threading.Lock()  # guards _live and _stopping: no process starts after stop
+        self._live: dict[int, multiprocessing.Process] = {}
+        self._stopping = False
+        # One dispatcher thread per worker: it waits for GPU slots, then runs its process.
         self._dispatch = ThreadPoolExecutor(self.workers, thread_name_prefix="bench-dispatch")
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, max_tasks_per_child=1,
-                                   mp_context=multiprocessing.get_context("spawn"))
 
     def describe(self) -> str:
         gpus = f"GPUs {','.join(self.gpus.free)}" if self.gpus.total else "no GPU"
@@ -104,21 +135,108 @@ class LocalExecutor:
         if self.gpus.total:  # a CPU-only run on a GPU machine must not grab GPU 0 by default
             env["CUDA_VISIBLE_DEVICES"] = ",".join(ids)
         try:
-            with self._pool_lock:
-                pool = self._pool
-            try:
-                return pool.submit(invoke, fn, args, kwargs, env, resources.procs).result()
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): this run fails, later runs get a new pool.
-                with self._pool_lock:
-                    if self._pool is pool:
-                        self._pool = self._new_pool()
-                raise
+            return self._in_process((fn, args, kwargs, env, resources.procs))
         finally:
             if ids:
                 self.gpus.give_back(ids)
 
-    def shutdown(self) -> None:
+    def _in_process(self, call: tuple):
+        """Run `call` in a fresh process and return its value (or raise its exception)."""
+        ctx = multiprocessing.get_context("spawn")
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_process_main, args=(sender, call, os.getpid()), daemon=False)
+        with self._lock:
+            if self._stopping:
+                raise Stopped("the executor stopped before this run started")
+            proc.start()
+            self._live[proc.pid] = proc
+        sender.close()  # the child holds the only writer: EOF here means it died
+        try:
+            try:
+                ok, value, remote_tb = receiver.recv()
+            except EOFError:
+                proc.join()
+                raise WorkerDied(f"the run's process {proc.pid} {_how_it_ended(proc.exitcode)} "
+                                 f"before returning a result") from None
+            proc.join()
+            if ok:
+                return value
+            raise value from RemoteTraceback(remote_tb)
+        finally:
+            receiver.close()
+            with self._lock:
+                self._live.pop(proc.pid, None)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._live)
+
+    def stop(self) -> int:
+        """Kill every running run (its whole process group) and start no other; returns how
+        many were running. Returns once they are gone, so none can commit afterwards."""
+        with self._lock:
+            self._stopping = True
+            procs = list(self._live.values())
+        self.gpus.close()
         self._dispatch.shutdown(wait=False, cancel_futures=True)
-        with self._pool_lock:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        for proc in procs:
+            _kill_group(proc.pid)
+        if procs:  # (wait() on no objects would sleep the whole timeout)
+            multiprocessing.connection.wait([p.sentinel for p in procs], timeout=STOP_WAIT_S)
+        return len(procs)
+
+    def shutdown(self) -> None:
+        """After a sweep: nothing is running any more; an interrupted one is stopped."""
+        self.stop()
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):  # the group; the process itself if it has none yet
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was killed by signal {-exitcode}"
+    return f"exited with status {exitcode}"
+
+
+def _process_main(sender, call: tuple, driver_pid: int) -> None:
+    """A run's process: its own process group, gone with the driver, the result sent back."""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
+    signal.signal(signal.SIGTERM, _terminate_group)
+    _follow_driver(driver_pid)
+    try:
+        reply = (True, invoke(*call), None)
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the driver
+        reply = (False, exc, traceback.format_exc())
+    try:
+        sender.send(reply)
+    except Exception:  # noqa: BLE001 - an exception that does not pickle: its text instead
+        sender.send((False, RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}"), reply[2]))
+    sender.close()
+
+
+def _terminate_group(signum, frame) -> None:
+    """SIGTERM to a run: it and everything it started (torchrun ranks, loaders) end with it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.killpg(0, signal.SIGTERM)
+
+
+def _follow_driver(driver_pid: int) -> None:
+    """When the driver dies (SIGKILL, crash), kill this run's group: an orphan must not commit."""
+    def watch():
+        import time
+
+        while os.getppid() == driver_pid:
+            time.sleep(PARENT_POLL_S)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="bench-follow-driver", daemon=True).start()
