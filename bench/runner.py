@@ -7,6 +7,7 @@ import platform
 import random
 import shutil
 import subprocess
+import sys
 import time
 import traceback
 from importlib import metadata
@@ -39,14 +40,15 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
     progress.set_sink(store.progress_dir / f"{spec.run_id}.json")  # the driver's live view
     try:
         progress.step(0, 3, "data")
-        _seed_everything(spec.seed, threads)
+        from bench.methods import METHODS
+        method_cls = METHODS.get(spec.method)
+        _seed_everything(spec.seed, threads, getattr(method_cls, "uses_torch", True))
         started = time.perf_counter()
         bundle = _load_checked_bundle(spec)
         timings["data_s"] = time.perf_counter() - started
 
-        from bench.methods import METHODS
-        method = METHODS.get(spec.method)(spec.config, profile=spec.profile, seed=spec.seed,
-                                          workdir=staging / "work", cache_dir=cache_root())
+        method = method_cls(spec.config, profile=spec.profile, seed=spec.seed,
+                            workdir=staging / "work", cache_dir=cache_root())
         (staging / "work").mkdir(exist_ok=True)
         started = time.perf_counter()
         progress.step(1, 3, "fit")
@@ -110,9 +112,12 @@ def _load_checked_bundle(spec: RunSpec):
     return load_bundle(source)
 
 
-def _seed_everything(seed: int, threads: int) -> None:
+def _seed_everything(seed: int, threads: int, with_torch: bool = True) -> None:
+    """`with_torch=False` for methods that never use it (noop): no 2 s import per run."""
     random.seed(seed)
     np.random.seed(seed)
+    if not with_torch:
+        return
     try:
         import torch
     except ImportError:
@@ -134,12 +139,10 @@ def _versions() -> dict:
 
 
 def _device() -> str:
-    try:
-        import torch
-        if torch.cuda.is_available():
-            return torch.cuda.get_device_name(0)
-    except ImportError:
-        pass
+    """The GPU if the run used torch (a run that never imported it ran on the CPU)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
     return f"cpu ({os.cpu_count()} cores)"
 
 

@@ -84,3 +84,22 @@ def test_a_run_process_killed_from_outside_fails_alone(tmp_path):
     assert sorted(r["status"] for r in results) == ["done", "failed"]
     failed = next(r for r in results if r["status"] == "failed")
     assert f"process {victim} was killed by SIGTERM" in failed["error"]
+
+
+def test_sigkill_to_the_driver_takes_its_runs_with_it(tmp_path):
+    """The driver cannot clean up after SIGKILL: each run process notices its driver is gone
+    and kills its own group at once, so none runs on to commit into an unlocked folder."""
+    out = tmp_path / "out"
+    store = Store(out)
+    proc = start_bench(sweep(out))
+    try:
+        wait_for(lambda: len(run_processes(proc.pid)) == 2
+                 and len(list(store.runs.glob(".staging-*"))) == 2, proc)
+        proc.kill()
+        proc.wait(timeout=30)
+        left = wait_gone(proc.pid, timeout=1)
+    finally:
+        kill_session(proc.pid)
+    assert left == [], "a run process outlived its driver"
+    time.sleep(SLEEP_S + 0.5)  # a surviving run would have committed by now
+    assert store.run_ids() == []

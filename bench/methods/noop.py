@@ -21,6 +21,8 @@ from bench.store import file_lock
 
 
 class Noop(Method):
+    uses_torch = False  # the runner need not import (and seed) torch: a run costs ~0.5 s
+
     @classmethod
     def default_config(cls, profile: str) -> dict:
         return {"sleep_s": 0.0, "steps": 1, "tag": 0, "stage": "", "stage_s": 0.0}
