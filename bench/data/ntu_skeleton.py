@@ -126,10 +126,27 @@ def _parse_exact(data: bytes, source: str):
     line_ends = _check_line_fields(data, line_fields, source)
     body_ids = _body_ids(data, line_ends, info_lines, source)
     info = values[starts[:, None] + np.arange(_NI)]
-    joint_idx = starts[:, None] + (_NI + 1) + np.arange(NUM_JOINTS * _NJ)
-    joints = values[joint_idx].reshape(-1, NUM_JOINTS, _NJ).astype(np.float32)
+    joints = _entry_joints(values, starts)
     bodies_per_frame = np.bincount(frame_of, minlength=num_frames).astype(np.int64)
     return num_frames, bodies_per_frame, frame_of, body_ids, info, joints
+
+
+def _entry_joints(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(entries, 25, 12) float32, each entry copied from its slice of `values`: no index or
+    float64 copy of all joint values (peak memory stays near the values' own size)."""
+    joints = np.empty((len(starts), NUM_JOINTS, _NJ), np.float32)
+    flat = joints.reshape(len(starts), NUM_JOINTS * _NJ)
+    first = _NI + 1
+    for row, start in enumerate(starts.tolist()):
+        flat[row] = values[start + first: start + first + NUM_JOINTS * _NJ]
+    return joints
+
+
+def _line_ends(data: bytes, chunk: int = 1 << 20) -> np.ndarray:
+    """Offsets of the newlines, found a chunk at a time (no boolean copy of the whole file)."""
+    raw = np.frombuffer(data, np.uint8)
+    parts = [np.flatnonzero(raw[at: at + chunk] == 10) + at for at in range(0, len(raw), chunk)]
+    return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
 
 def _numbers(data: bytes, source: str) -> np.ndarray:
@@ -143,9 +160,37 @@ def _numbers(data: bytes, source: str) -> np.ndarray:
         except (DeprecationWarning, ValueError):
             pass
     try:
-        return np.array(data.split(), dtype=np.float64)
+        return _numbers_by_token(data)
     except ValueError:
         _raise_bad_number(data, source)
+
+
+def _numbers_by_token(data: bytes, block: int = 1 << 16) -> np.ndarray:
+    """float() of every token (what np.fromstring refused may still be a number), a block of
+    lines at a time into one array: never a Python object for every token at once."""
+    blocks, at = [], 0
+    while at < len(data):
+        end = data.find(b"\n", min(at + block, len(data)))
+        end = len(data) if end < 0 else end + 1
+        blocks.append((at, end))
+        at = end
+    sizes = [len(data[a:b].split()) for a, b in blocks]
+    values = np.empty(sum(sizes), np.float64)
+    filled = 0
+    for (a, b), size in zip(blocks, sizes):
+        values[filled: filled + size] = np.array(data[a:b].split(), dtype=np.float64)
+        filled += size
+    return values
+
+
+def _lines(data: bytes):
+    """The lines of `data`, one at a time (no list of all of them)."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        yield data[start:end]
+        start = end + 1
 
 
 def _count(values: np.ndarray, pos: int, line: int, what: str) -> int:
@@ -223,17 +268,16 @@ def _check_line_fields(data: bytes, line_fields: list[int], source: str) -> np.n
     Fast path: the file's spaces and line ends, all else deleted (in C), equal those of a
     regular file of the expected shape. Otherwise (odd spacing, tabs, blank lines, or an error)
     count the fields line by line."""
-    raw = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(raw == 10)
+    ends = _line_ends(data)
     if not data.endswith(b"\n"):
         ends = np.append(ends, len(data))
     layout = data.translate(None, _NOT_LAYOUT)
     expected = _layout(line_fields, b"\r\n" if b"\r" in data else b"\n")
     if layout.rstrip(b"\r\n") == expected.rstrip(b"\r\n"):  # blank lines at the end are fine
         return ends
-    lines = data.split(b"\n")
+    starts = np.concatenate(([0], ends + 1))  # a line at a time: no list of every line
     for i, fields in enumerate(line_fields):
-        count = len(lines[i].split()) if i < len(lines) else 0
+        count = len(data[starts[i]: ends[i]].split()) if i < len(ends) else 0
         if count != fields:
             kind = _LINE_KIND.get(fields, "")
             raise DataError(f"{source}, line {i + 1}: expected {fields} fields ({kind} line), "
@@ -255,7 +299,7 @@ def _body_ids(data: bytes, line_ends: np.ndarray, info_lines: list[int], source:
 
 
 def _raise_bad_number(data: bytes, source: str):
-    for i, line in enumerate(data.split(b"\n")):
+    for i, line in enumerate(_lines(data)):
         for j, token in enumerate(line.split()):
             try:
                 float(token)

@@ -270,14 +270,22 @@ def _check_split(split, where: str, known: set[str]) -> dict[str, list[str]]:
         raise DataError(f"{where}: split: expected a non-empty dict of name -> list of frame_dir")
     for name, ids in split.items():
         if not isinstance(name, str) or not isinstance(ids, (list, tuple)):
-            raise DataError(f"{where}: split[{name!r}]: expected a list of frame_dir strings")
+            raise DataError(f"{where}: split[{_show(name)}]: expected a list of frame_dir strings")
         for j, sid in enumerate(ids):
             if sid not in known:
-                raise DataError(f"{where}: split[{name!r}][{j}]: {sid!r} is not the frame_dir "
+                raise DataError(f"{where}: split[{_show(name)}][{j}]: {_show(sid)} is not the frame_dir "
                                 f"of any annotation")
         if len(set(ids)) != len(ids):
-            raise DataError(f"{where}: split[{name!r}] lists a frame_dir twice")
+            raise DataError(f"{where}: split[{_show(name)}] lists a frame_dir twice")
     return split
+
+
+def _show(value, limit: int = 60) -> str:
+    """A value from the file, for a one-line message: arrays by shape, long reprs cut."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} ({value.dtype})"
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _is_int(value) -> bool:
@@ -296,11 +304,11 @@ def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
         if key not in ann:
             raise DataError(f"{at}: missing field {key!r} (expected {list(REQUIRED_FIELDS)})")
     if not isinstance(ann["frame_dir"], str) or not ann["frame_dir"]:
-        raise DataError(f"{at}.frame_dir: expected a non-empty string, got {ann['frame_dir']!r}")
+        raise DataError(f"{at}.frame_dir: expected a non-empty string, got {_show(ann['frame_dir'])}")
     label = ann["label"]
     if not _is_int(label) or label < 0:
         raise DataError(f"{at}.label: expected a non-negative integer class index, got "
-                        f"{label!r} ({type(label).__name__})")
+                        f"{_show(label)} ({type(label).__name__})")
     if class_names is not None and label >= len(class_names):
         raise DataError(f"{at}.label: {label} is out of range for {len(class_names)} class_names")
     if class_names is None and label >= MAX_CLASSES:
@@ -310,7 +318,7 @@ def _check_annotation(ann, at: str, layout: Layout | None, class_names) -> str:
     for key in FRAME_SIZE_FIELDS:  # PreNormalize2D and PoseCompact unpack them as (h, w)
         if key in ann and not _is_frame_size(ann[key]):
             raise DataError(f"{at}.{key}: expected (height, width), two positive integers, got "
-                            f"{ann[key]!r}")
+                            f"{_show(ann[key])}")
     for key, value in extra_fields(ann).items():
         check_keepable(key, f"{at}: field name {key!r}")
         check_keepable(value, f"{at}.{key}")
@@ -332,7 +340,7 @@ def _check_keypoint(ann: dict, at: str, layout: Layout | None) -> None:
         raise DataError(f"{at}.keypoint: holds NaN or infinite values")
     if not _is_int(ann["total_frames"]) or ann["total_frames"] != t:
         raise DataError(f"{at}.total_frames: expected {t} (keypoint's T), got "
-                        f"{ann['total_frames']!r}")
+                        f"{_show(ann['total_frames'])}")
     score = ann.get("keypoint_score")
     if c == 2 and score is None:
         raise DataError(f"{at}: 2D keypoint without 'keypoint_score' (expected (M, T, V) scores)")
