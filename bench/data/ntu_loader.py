@@ -10,6 +10,7 @@ import numpy as np
 
 from bench.data.ntu_names import NAME_PATTERN, parse_sample_name
 from bench.data.ntu_skeleton import NUM_JOINTS, parse_skeleton_file, to_keypoint
+from bench.data.prepared import check_clip_frames
 from bench.errors import DataError
 
 MAX_BODIES = 2
@@ -66,6 +67,7 @@ def load_ntu_arrays(paths: list[Path], max_frames: int | None = None, workers: i
     paths = [Path(p) for p in paths]
     clips, infos = [], []
     for i, (keypoint, info) in enumerate(_results(paths, max_frames, workers)):
+        check_clip_frames(paths[i].stem, keypoint.shape[1], str(paths[i]))
         clips.append(keypoint)
         infos.append(info)
         if progress is not None:

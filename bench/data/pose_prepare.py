@@ -18,7 +18,8 @@ import numpy as np
 from bench.data.annotation_extras import load_extras, save_extras
 from bench.data.layouts import Layout
 from bench.data.pkl_io import PoseData, channels3, clip_annotation
-from bench.data.prepared import build_once, load_arrays, prepared_key, save_arrays
+from bench.data.prepared import (build_once, check_clip_frames, load_arrays, prepared_key,
+                                  save_arrays)
 from bench.errors import BenchError, DataError
 from bench.specs import SplitManifest
 
@@ -51,6 +52,8 @@ def prepare_pose(kind: str, digest: str, layout: Layout,
 def _write_keypoint(path: Path, data: PoseData):
     """Pad every clip into one (N, M, T, V, 3) array written straight to disk (it can be large)."""
     anns = data.annotations
+    for i, ann in enumerate(anns):
+        check_clip_frames(ann["frame_dir"], ann["keypoint"].shape[1], f"annotations[{i}]")
     m = max(a["keypoint"].shape[0] for a in anns)
     t = max(a["keypoint"].shape[1] for a in anns)
     v = anns[0]["keypoint"].shape[2]

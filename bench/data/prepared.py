@@ -6,6 +6,10 @@ never its path or mtime: a copied or moved dataset hits the same entry) plus the
 settings. It is built in a hidden temporary folder and renamed into place only when complete,
 so an interrupted preparation leaves nothing that could be read as a cache entry.
 
+Clips are padded to the longest one, so one very long clip would cost every clip its length
+(20,000 frames: 2 GB for a small set). Preparation refuses a clip longer than MAX_CLIP_FRAMES
+(10,000 frames, 5.5 min at 30 fps; $BENCH_MAX_FRAMES sets another limit) in one line naming it.
+
 Hashing every byte of a large dataset on every run would cost seconds, so a memo file remembers
 each file's sha256 together with its (size, mtime, ctime, inode) stamp; a file is re-hashed only
 when its stamp changes. As in git's index, ctime catches a same-size rewrite whose mtime was put
@@ -26,6 +30,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from bench.errors import DataError
 from bench.paths import cache_root, cache_write_error
 from bench.specs import short_hash
 
@@ -34,6 +39,30 @@ DONE = "done"
 OWNER = ".owner"  # "<host> <pid>" of the process filling a temporary folder
 STALE_PARTIAL_SECONDS = 3600
 RACY_SECONDS = 2.0  # a stamp this fresh may not change on a further write: hash again next time
+MAX_CLIP_FRAMES = 10_000  # NTU's longest clip is ~300 frames; see the docstring
+
+
+def max_clip_frames() -> int:
+    """The longest clip preparation accepts: $BENCH_MAX_FRAMES, else MAX_CLIP_FRAMES."""
+    text = os.environ.get("BENCH_MAX_FRAMES", "").strip()
+    if not text:
+        return MAX_CLIP_FRAMES
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise DataError(f"BENCH_MAX_FRAMES={text!r}: expected a positive number of frames")
+    return limit
+
+
+def check_clip_frames(sample: str, frames: int, where: str) -> None:
+    """Refuse a clip longer than the limit, before anything is padded to its length."""
+    limit = max_clip_frames()
+    if frames > limit:
+        raise DataError(f"{where}: sample {sample} has {frames:,} frames, more than the "
+                        f"{limit:,} allowed (every clip is padded to the longest); trim or drop "
+                        f"it, or set BENCH_MAX_FRAMES to a higher limit")
 
 
 def prepared_root() -> Path:
