@@ -93,20 +93,10 @@ def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
     """`--set KEY=VALUE`: the planned runs with that config field set wherever the method's
     config has it (a dotted KEY reaches into nested fields); an error if no run has it."""
     import dataclasses
-    import json
 
     from bench.ablations import set_config_value
 
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise BenchError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set stream=bone")
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = text
-        if key == "config" and not allow_any_config:
-            _check_baseline_config(value)
+    for key, value in _set_pairs(pairs, allow_any_config):
         changed = []
         for spec in specs:
             try:
@@ -120,6 +110,45 @@ def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
                              f"has a config field {key!r}")
         specs = changed
     return specs
+
+
+def _set_pairs(pairs: list[str], allow_any_config: bool = False) -> list[tuple[str, object]]:
+    """`--set KEY=VALUE` pairs as (key, value): VALUE read as JSON, else as text."""
+    import json
+
+    parsed = []
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set stream=bone")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        if key == "config" and not allow_any_config:
+            _check_baseline_config(value)
+        parsed.append((key, value))
+    return parsed
+
+
+def cmd_config(args) -> int:
+    """The resolved config (JSON) a run of METHOD would use: the profile's defaults with the
+    --set overrides, checked as at plan time."""
+    import json
+
+    from bench.ablations import set_config_value
+    from bench.plan import check_config, method_config
+
+    config = method_config(args.method, args.profile)
+    for key, value in _set_pairs(args.set, args.allow_any_config):
+        try:
+            config = set_config_value(config, key, value)
+        except BenchError:
+            raise BenchError(f"--set {key}: {args.method} has no config field {key!r} (its "
+                             f"fields: {', '.join(sorted(config))})") from None
+    check_config(args.method, config)
+    print(json.dumps(config, indent=2, default=str))
+    return 0
 
 
 def _check_baseline_config(value) -> None:
@@ -370,6 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=["ntu60", "ntu120"],
                    help="check: the dataset the folder holds (default: guessed from the names)")
     p.set_defaults(fn=cmd_data)
+    p = sub.add_parser("config", help="print the resolved config (JSON) a run of METHOD would "
+                       "use, checked as at plan time")
+    p.add_argument("method", help="a method name (bench list methods)")
+    p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a config field, as for bench run (repeatable)")
+    p.add_argument("--allow-any-config", action="store_true",
+                   help="let --set config=FILE name a file outside baselines/")
+    p.set_defaults(fn=cmd_config)
     p = sub.add_parser("list", help="list suites, methods, ablations or metrics")
     p.add_argument("what", choices=["suites", "methods", "ablations", "metrics"])
     p.set_defaults(fn=cmd_list)

@@ -21,21 +21,25 @@ def method_config(method: str, profile: str) -> dict:
 
 def check_configs(specs: list[RunSpec]) -> list[RunSpec]:
     """Every planned run's config checked by its method before anything runs; the specs as given."""
-    from bench.methods import CONFIG_CHECKS, METHODS
-
     checked = set()
     for spec in specs:
         key = (spec.method, canonical_json(spec.config))  # seeds repeat a config: check it once
-        if key in checked:
-            continue
-        checked.add(key)
-        check = (CONFIG_CHECKS.get(spec.method) if spec.method in CONFIG_CHECKS
-                 else METHODS.get(spec.method).check_config)
-        try:
-            check(dict(spec.config))
-        except (TypeError, ValueError, KeyError) as exc:  # e.g. int('abc') inside a check
-            raise BenchError(f"{spec.method} config: {type(exc).__name__}: {exc}") from None
+        if key not in checked:
+            checked.add(key)
+            check_config(spec.method, spec.config)
     return specs
+
+
+def check_config(method: str, config: dict) -> None:
+    """One config checked by its method (a one-line BenchError), as at plan time."""
+    from bench.methods import CONFIG_CHECKS, METHODS
+
+    check = (CONFIG_CHECKS.get(method) if method in CONFIG_CHECKS
+             else METHODS.get(method).check_config)
+    try:
+        check(dict(config))
+    except (TypeError, ValueError, KeyError) as exc:  # e.g. int('abc') inside a check
+        raise BenchError(f"{method} config: {type(exc).__name__}: {exc}") from None
 
 
 def plan_suite(source: DataSource, methods: list[str], profile: str, seeds: list[int]) -> list[RunSpec]:

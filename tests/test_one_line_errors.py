@@ -72,6 +72,7 @@ def test_a_cache_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
 
 
 def test_a_read_only_cache_skips_the_digest_memo(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))  # no memo from earlier tests
     files = [tmp_path / "a.bin", tmp_path / "b.bin"]
     for i, f in enumerate(files):
         f.write_bytes(bytes([i]) * 10)
