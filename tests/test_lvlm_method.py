@@ -133,7 +133,11 @@ def test_lora_touches_the_language_model_only(fitted, tmp_path):
     assert names and all(".language_model." in n for n in names)
     assert any("vision_tower" in n and n.endswith("q_proj") for n, _ in method.bb.model.named_modules())
     trainable = [n for n, p in method.bb.peft_model.named_parameters() if p.requires_grad]
-    assert all("lora_" in n or "multi_modal_projector" in n for n in trainable)
+    # LoRA, the projector, and (vocab injection, the default) the code tokens' embedding rows
+    assert all("lora_" in n or "multi_modal_projector" in n or "trainable_tokens" in n
+               for n in trainable)
+    codes = [n for n in trainable if "trainable_tokens" in n]
+    assert all("language_model.embed_tokens" in n for n in codes)
     assert not any("vision_tower" in n for n in trainable)
     cfg = {**method.config, "lora.targets": r".*\.(q_proj|v_proj)"}  # would hit the CLIP tower
     bb = build_backbone(cfg, corpus=["a b"], num_codes=4, seed=0)

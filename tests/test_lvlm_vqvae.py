@@ -104,10 +104,12 @@ def test_semantic_projector_needs_a_label_term():
     from bench.errors import BenchError
     from bench.methods.lvlm_var.config import check_config, default_config
 
-    cfg = {**default_config("cpu"), "lvlm.projector": "semantic"}
+    cfg = {**default_config("cpu"), "lvlm.projector": "semantic", "vst.parts": "none"}
     with pytest.raises(BenchError, match="label_weight"):
         check_config(cfg)
     check_config({**cfg, "vst.label_weight": 0.5})
+    with pytest.raises(BenchError, match="vst.parts"):  # no single class head per part
+        check_config({**cfg, "vst.label_weight": 0.5, "vst.parts": "body5"})
 
 
 def test_default_cpu_tokens_are_not_merged_and_window_local():
@@ -117,4 +119,5 @@ def test_default_cpu_tokens_are_not_merged_and_window_local():
     assert cfg["vst.objective"] == "reconstruct" and cfg["vst.label_weight"] == 0
     assert not cfg["vst.merge_runs"] and cfg["vst.context"] == "none"
     assert cfg["vst.encoder"] == "mlp" and cfg["lvlm.projector"] == "mlp"
+    assert cfg["lvlm.injection"] == "vocab" and cfg["lvlm.code_init"] == "description"
     assert torch.get_num_threads() == 1
