@@ -84,31 +84,18 @@ def train_vqvae(windows: WindowSet, clip_labels: np.ndarray, cfg: dict, device: 
             if label_weight > 0:
                 loss = loss + label_weight * ce(enc.head(z), y[idx])
             step(loss)
-    from bench.methods.lvlm_var.vst import kmeans
+    from bench.methods.lvlm_var.vst import kmeans, vq_epochs
 
     with torch.no_grad():
         enc.eval()
         z_all = torch.cat([enc(data.batch(idx)) for idx in data.batches(4096)])
     vq.init_from(kmeans(z_all, len(vq.codebook), int(cfg["kmeans_iters"]), gen))
-    restarts = 0
-    for _ in range(int(cfg["vq_epochs"])):
-        enc.train()
-        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=device)
-        pool = []
-        for idx in data.batches(bs, gen):
-            z = enc(data.batch(idx))
-            code = vq.nearest(z.detach())[0]
-            q = vq.codebook[code]
-            z_q = z + (q - z).detach()  # straight-through
-            loss = recon(z_q, idx) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
-            if label_weight > 0:
-                loss = loss + label_weight * ce(enc.head(z_q), y[idx])
-            step(loss)
-            vq.ema_update(z.detach(), code)
-            used[code] = True
-            pool.append(z.detach())
-        if cfg["restart_dead"]:
-            restarts += vq.restart(~used, torch.cat(pool), gen)
+
+    def task_loss(z_q: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        loss = recon(z_q, idx)
+        return loss + label_weight * ce(enc.head(z_q), y[idx]) if label_weight > 0 else loss
+
+    restarts = vq_epochs(enc, vq, data, cfg, gen, opt, task_loss)
     return {**_final_stats(enc, dec, vq, data, target, colw, y), "dead_code_restarts": restarts}
 
 

@@ -371,6 +371,33 @@ def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cf
     return model
 
 
+def vq_epochs(enc: nn.Module, vq: VectorQuantizer, data: WindowTensors, cfg: dict,
+              gen: torch.Generator, opt, task_loss) -> int:
+    """`vst.vq_epochs` of encoder + codebook training: straight-through quantisation,
+    task_loss(z_q, idx) plus the commitment loss, EMA codebook updates, and codes no window
+    used in an epoch restarted from that epoch's embeddings. Returns the restarts."""
+    restarts = 0
+    for _ in range(int(cfg["vq_epochs"])):
+        enc.train()
+        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=vq.codebook.device)
+        pool = []
+        for idx in data.batches(int(cfg["batch_size"]), gen):
+            z = enc(data.batch(idx))
+            code = vq.nearest(z.detach())[0]
+            q = vq.codebook[code]
+            z_q = z + (q - z).detach()  # straight-through
+            loss = task_loss(z_q, idx) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            vq.ema_update(z.detach(), code)
+            used[code] = True
+            pool.append(z.detach())
+        if cfg["restart_dead"]:
+            restarts += vq.restart(~used, torch.cat(pool), gen)
+    return restarts
+
+
 def _train_classifier_vst(model: VstModel, data: WindowTensors, y: torch.Tensor, cfg: dict,
                           gen: torch.Generator) -> dict:
     """`vst.objective=classify` (the earlier VST, an ablation value): the encoder learns to tell
@@ -387,25 +414,7 @@ def _train_classifier_vst(model: VstModel, data: WindowTensors, y: torch.Tensor,
             loss.backward()
             opt.step()
     vq.init_from(kmeans(model.embed(data), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
-    restarts = 0
-    for _ in range(int(cfg["vq_epochs"])):
-        enc.train()
-        used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=y.device)
-        pool = []
-        for idx in data.batches(bs, gen):
-            z = enc(data.batch(idx))
-            code = vq.nearest(z.detach())[0]
-            q = vq.codebook[code]
-            z_q = z + (q - z).detach()  # straight-through
-            loss = ce(enc.head(z_q), y[idx]) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            vq.ema_update(z.detach(), code)
-            used[code] = True
-            pool.append(z.detach())
-        if cfg["restart_dead"]:
-            restarts += vq.restart(~used, torch.cat(pool), gen)
+    restarts = vq_epochs(enc, vq, data, cfg, gen, opt, lambda z_q, idx: ce(enc.head(z_q), y[idx]))
     with torch.no_grad():
         code, dist = vq.nearest(model.embed(data))
         acc = float((enc.head(vq.codebook[code]).argmax(1) == y).float().mean())
