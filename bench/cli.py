@@ -214,14 +214,17 @@ def cmd_ablate(args) -> int:
     return _exit_status(results)
 
 
-REPORT_FORMATS = ("md", "tex")  # what a report writes: report.md and report.tex
+# What a report folder holds: report.md, report.tex, results.json, results.csv
+REPORT_FILES = {"md": "report.md", "tex": "report.tex", "json": "results.json",
+                "csv": "results.csv"}
 
 
 def _report_formats(text: str) -> list[str]:
     formats = [f.strip() for f in text.split(",") if f.strip()]
-    wrong = [f for f in formats if f not in REPORT_FORMATS]
+    wrong = [f for f in formats if f not in REPORT_FILES]
     if wrong or not formats:
-        raise BenchError(f"--format {text!r}: expected md, tex or md,tex (the files a report "
+        raise BenchError(f"--format {text!r}: expected one or more of "
+                         f"{', '.join(REPORT_FILES)}, comma-separated (the files a report "
                          f"writes)")
     return formats
 
@@ -250,7 +253,7 @@ def cmd_report(args) -> int:
         chosen = _of_profile(runs, profile, args.profile, f"suite {suite.name}", store)
         path = _suite_report(store, suite, chosen, _synthetic(chosen))
     for fmt in formats:
-        print(path.with_suffix("." + fmt))
+        print(path.with_name(REPORT_FILES[fmt]))
     return 0
 
 

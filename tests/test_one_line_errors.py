@@ -117,10 +117,19 @@ def test_report_says_which_profile_it_looked_for(pickle_runs):
                    "stored profiles: smoke")
 
 
+def test_report_prints_the_results_files_it_wrote(pickle_runs):
+    res = report(pickle_runs, "--suite", "mini.pkl-xsub", "--profile", "smoke", "--format",
+                 "json,csv")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["out/reports/mini.pkl-xsub/results.json",
+                                  "out/reports/mini.pkl-xsub/results.csv"]
+    assert all((pickle_runs / p).is_file() for p in res.stdout.split())
+
+
 @pytest.mark.parametrize("fmt", ["html", "md,pdf", ""])
 def test_report_accepts_only_the_formats_it_writes(pickle_runs, fmt):
     one_line_error(report(pickle_runs, "--suite", "mini.pkl-xsub", "--profile", "smoke",
-                          "--format", fmt), f"--format {fmt!r}: expected md, tex or md,tex")
+                          "--format", fmt), f"--format {fmt!r}: expected one or more of md, tex, json, csv")
 
 
 def test_odd_class_names_stay_inside_their_markdown_cells(pickle_runs):

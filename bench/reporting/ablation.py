@@ -52,7 +52,7 @@ def _sort_key(v):
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool,
                     resamples: int = DEFAULT_RESAMPLES, boot_seed: int = DEFAULT_SEED) -> Path:
     from bench.metrics.registry import score_run
-    from bench.reporting.report import _diagnostics_section, title_of
+    from bench.reporting.report import _diagnostics_section, _write_records, title_of
 
     if not results:
         raise BenchError(f"no finished runs for ablation {ablation.name} under {store.out}")
@@ -91,6 +91,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     _figures(doc, axes, keys, estimates, out, doc.title)
     _diagnostics_section(doc, sorted(results, key=lambda r: str(flatten(r["spec"]["config"])
                                                                  .get(axes[0]))))
+    _write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
 
 

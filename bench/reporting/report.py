@@ -55,7 +55,16 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
                       f"{tables.latex_escape((r.get('error') or '').splitlines()[0])}\n"
                       for r in failed) + "\\end{itemize}\n")
     doc.lines(E.appendix_md(resamples, boot_seed), E.appendix_tex(resamples, boot_seed))
+    _write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
+
+
+def _write_records(store: Store, results: list[dict], out: Path, resamples: int,
+                   boot_seed: int) -> None:
+    """results.json / results.csv beside the report (bench/reporting/results.py)."""
+    from bench.reporting.results import records_from_store, write_results
+
+    write_results(out, records_from_store(store, results, resamples, boot_seed))
 
 
 def _accuracy_section(doc: Document, groups: list[A.RunGroup], resamples: int) -> None:
