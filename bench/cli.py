@@ -166,6 +166,16 @@ def _check_baseline_config(value) -> None:
 
 
 def cmd_run(args) -> int:
+    results, report = run_and_report(args)
+    if results is None:
+        return 0
+    print(report)
+    return _exit_status(results)
+
+
+def run_and_report(args):
+    """`bench run`'s work (also bench.run_suite's): plan, run what is not done, write the suite
+    report. Returns (results, report.md path), or (None, None) for --dry-run."""
     from bench.methods import METHODS
     from bench.plan import check_configs, plan_suite
 
@@ -178,9 +188,8 @@ def cmd_run(args) -> int:
                                           args.set, args.allow_any_config))
     store, results = _execute(args, specs)
     if results is None:
-        return 0
-    print(_suite_report(store, suite, results, source.synthetic))
-    return _exit_status(results)
+        return None, None
+    return results, _suite_report(store, suite, results, source.synthetic)
 
 
 def _exit_status(results) -> int:
