@@ -112,6 +112,54 @@ def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
     return specs
 
 
+def _planned_methods(args) -> list[str]:
+    """The methods `bench run` will plan, known before any data is read (a pickle's suite runs
+    the pickle methods)."""
+    from bench.datasets import DEFAULT_SUITE, PICKLE_METHODS
+    from bench.suites import SUITES
+
+    if args.methods:
+        return args.methods.split(",")
+    if args.data and args.data != "synthetic":
+        return list(PICKLE_METHODS)
+    return list(SUITES.get(args.suite or DEFAULT_SUITE).methods)
+
+
+def _check_set_keys(pairs: list[str], methods: list[str], profile: str) -> None:
+    """A `--set` key that no planned method's config has fails here, before the data is read or
+    generated, naming the closest key."""
+    from bench.ablations import set_config_value
+    from bench.plan import method_config
+    from bench.registry import did_you_mean
+
+    configs = [method_config(m, profile) for m in methods]
+    for pair in pairs:
+        key = pair.partition("=")[0]
+        if not key or any(_has_key(set_config_value, c, key) for c in configs):
+            continue  # a malformed pair gets its own error from _set_pairs
+        known = {k for c in configs for k in _dotted_keys(c)}
+        raise BenchError(f"--set {key}: none of the planned methods ({', '.join(sorted(methods))})"
+                         f" has a config field {key!r}{did_you_mean(key, known)}")
+
+
+def _has_key(set_value, config: dict, key: str) -> bool:
+    try:
+        set_value(config, key, None)
+        return True
+    except BenchError:
+        return False
+
+
+def _dotted_keys(config: dict, prefix: str = "") -> list[str]:
+    """Every settable key of a config: top-level keys and dotted paths into nested dicts."""
+    keys = []
+    for k, v in config.items():
+        keys.append(prefix + k)
+        if isinstance(v, dict):
+            keys += _dotted_keys(v, f"{prefix}{k}.")
+    return keys
+
+
 def _set_pairs(pairs: list[str], allow_any_config: bool = False) -> list[tuple[str, object]]:
     """`--set KEY=VALUE` pairs as (key, value): VALUE read as JSON, else as text."""
     import json
@@ -144,8 +192,11 @@ def cmd_config(args) -> int:
         try:
             config = set_config_value(config, key, value)
         except BenchError:
-            raise BenchError(f"--set {key}: {args.method} has no config field {key!r} (its "
-                             f"fields: {', '.join(sorted(config))})") from None
+            from bench.registry import did_you_mean
+
+            raise BenchError(f"--set {key}: {args.method} has no config field {key!r}"
+                             f"{did_you_mean(key, _dotted_keys(config))} (its fields: "
+                             f"{', '.join(sorted(config))})") from None
     check_config(args.method, config)
     print(json.dumps(config, indent=2, default=str))
     return 0
@@ -182,6 +233,7 @@ def run_and_report(args):
     for m in (args.methods.split(",") if args.methods else []):
         METHODS.get(m)  # unknown names fail before any data is read
     seeds = _seeds(args.seeds)
+    _check_set_keys(args.set, _planned_methods(args), args.profile)
     suite, source = _source(args, args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
     specs = check_configs(_with_overrides(plan_suite(source, methods, args.profile, seeds),
@@ -213,6 +265,7 @@ def cmd_ablate(args) -> int:
     ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
     grids = ablation.grids(args.profile, args.values)
     seeds = _seeds(args.seeds)
+    _check_set_keys(args.set, [ablation.method], args.profile)
     suite, source = _source(args, args.suite, ablation.default_suite)
     specs = check_configs(_with_overrides(plan_sweep(source, ablation, grids, args.profile,
                                                      seeds), args.set, args.allow_any_config))
@@ -371,6 +424,35 @@ def _data_path_source(args):
     return suite, resolve_source(suite, ref)
 
 
+def _add_data_parser(p: argparse.ArgumentParser) -> None:
+    """`bench data synth|prepare|check`: one sub-parser per verb, so each --help shows only the
+    options that verb reads. The path stays optional so a missing one is a one-line error."""
+    verbs = p.add_subparsers(dest="action", required=True, metavar="{synth,prepare,check}")
+    v = verbs.add_parser("synth", help="generate a suite's synthetic dataset into the cache and "
+                         "print its folder")
+    v.add_argument("--suite", default="ntu60-xsub", help="the suite whose synthetic stand-in to "
+                   "generate (default: ntu60-xsub)")
+    v = verbs.add_parser("prepare", help="read a dataset once into the cache (arrays and split "
+                         "manifest); optionally export it as an annotation pickle")
+    v.add_argument("path", nargs="?", help="a folder of raw NTU .skeleton files, 'synthetic', "
+                   "or an annotation pickle FILE.pkl")
+    v.add_argument("--suite", default="ntu60-xsub", help="the suite (split protocol) for a data "
+                   "folder or 'synthetic' (default: ntu60-xsub)")
+    v.add_argument("--to", nargs=2, metavar=("FORMAT", "FILE"),
+                   help="also write the data as FORMAT (pkl: MMAction2/PYSKL pickle)")
+    v.add_argument("--layout", help="with FILE.pkl: ntu25 | kinect20 | coco17")
+    v.add_argument("--split", help="with FILE.pkl: e.g. xsub")
+    v.add_argument("--fps", type=float, help="with FILE.pkl: its frame rate (default 30)")
+    v = verbs.add_parser("check", help="check a folder of raw NTU .skeleton files: unreadable, "
+                         "empty and absent samples")
+    v.add_argument("path", nargs="?", help="the folder of raw NTU .skeleton files")
+    v.add_argument("--expected", metavar="FILE", help="the official available-samples list "
+                   "(e.g. ntu120_available_samples.txt) to find absent samples")
+    v.add_argument("--dataset", choices=["ntu60", "ntu120"],
+                   help="the dataset the folder holds (default: guessed from the names)")
+    p.set_defaults(fn=cmd_data)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench", description=(
         "Benchmark and ablation toolkit for interpretable, LLM-based action recognition."))
@@ -390,27 +472,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p)
     p.set_defaults(fn=cmd_ablate)
     p = sub.add_parser("report", help="re-render a report from stored runs (no model is run)")
-    p.add_argument("--suite")
-    p.add_argument("--ablation")
-    p.add_argument("--profile", help="smoke | cpu | paper (default: cpu)")
-    p.add_argument("--format", default="md,tex", help="md, tex or md,tex: the paths to print")
-    p.add_argument("--out", default="bench-out")
+    p.add_argument("--suite", help="the suite whose runs to report (default: ntu60-xsub; a "
+                   "pickle's suite is FILE.pkl-<split>)")
+    p.add_argument("--ablation", help="report an ablation instead (e.g. vst.codebook), on its "
+                   "default suite unless --suite is given")
+    p.add_argument("--profile", help="the profile of the runs to report: smoke | cpu | paper "
+                   "(default: cpu)")
+    p.add_argument("--format", default="md,tex", help="which of the written files' paths to "
+                   "print: md, tex, json, csv, comma-separated (default: md,tex); all four are "
+                   "always written")
+    p.add_argument("--out", default="bench-out", help="the output folder the runs are stored "
+                   "in (default: ./bench-out)")
     p.set_defaults(fn=cmd_report)
-    p = sub.add_parser("data", help="synthetic data, preparation and checks")
-    p.add_argument("action", choices=["synth", "prepare", "check"])
-    p.add_argument("path", nargs="?", help="data root (prepare, check); for prepare also "
-                   "'synthetic' or FILE.pkl")
-    p.add_argument("--suite", default="ntu60-xsub")
-    p.add_argument("--to", nargs=2, metavar=("FORMAT", "FILE"),
-                   help="prepare: also write the data as FORMAT (pkl: MMAction2/PYSKL pickle)")
-    p.add_argument("--layout", help="prepare FILE.pkl: ntu25 | kinect20 | coco17")
-    p.add_argument("--split", help="prepare FILE.pkl: e.g. xsub")
-    p.add_argument("--fps", type=float, help="prepare FILE.pkl: its frame rate (default 30)")
-    p.add_argument("--expected", metavar="FILE", help="check: the official available-samples "
-                   "list (e.g. ntu120_available_samples.txt) to find absent samples")
-    p.add_argument("--dataset", choices=["ntu60", "ntu120"],
-                   help="check: the dataset the folder holds (default: guessed from the names)")
-    p.set_defaults(fn=cmd_data)
+    _add_data_parser(sub.add_parser("data", help="synthetic data, preparation and checks"))
     p = sub.add_parser("config", help="print the resolved config (JSON) a run of METHOD would "
                        "use, checked as at plan time")
     p.add_argument("method", help="a method name (bench list methods)")

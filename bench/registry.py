@@ -11,6 +11,12 @@ from typing import Any, Iterator
 from bench.errors import BenchError
 
 
+def did_you_mean(name: str, options) -> str:
+    """'; did you mean 'x'?' for the closest option (difflib), or '' when none is close."""
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class Registry:
     def __init__(self, kind: str):
         self.kind = kind
@@ -36,11 +42,8 @@ class Registry:
         return entry
 
     def unknown_message(self, name: str) -> str:
-        msg = f"unknown {self.kind} {name!r}"
-        close = difflib.get_close_matches(name, list(self._entries), n=1)
-        if close:
-            msg += f"; did you mean {close[0]!r}?"
-        return msg + f" (see `bench list {self.kind}s`)"
+        return (f"unknown {self.kind} {name!r}{did_you_mean(name, self._entries)} "
+                f"(see `bench list {self.kind}s`)")
 
     def names(self) -> list[str]:
         return sorted(self._entries)

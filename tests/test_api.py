@@ -58,5 +58,5 @@ def test_api_errors_are_bench_errors(out, records, tmp_path):
         load_results(out, suite="ntu60-xsub")
     with pytest.raises(BenchError, match="no runs stored"):
         load_results(tmp_path / "empty")
-    with pytest.raises(BenchError, match="has a config field .framez."):
+    with pytest.raises(BenchError, match="did you mean 'frames'"):
         run_suite("mini-xsub", methods=["knn"], profile="smoke", out=tmp_path, framez=16)
