@@ -34,6 +34,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="rerun the runs that failed before (finished ones are never rerun)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the plan (run ids, swept values, done/failed/pending) and exit")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="at most N test samples per class (the first N by sample id), for quick "
+                   "checks; part of the split manifest, so limited runs are runs of their own and "
+                   "their reports say so")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a method config field in every planned run that has it, e.g. "
                    "--set stream=bone (repeatable; VALUE is read as JSON, else as text)")
@@ -61,11 +65,21 @@ def _source(args, suite_name, default_suite=None):
     """Validate the data arguments, then locate (or generate) the data: the slow step, so last.
     Returns (suite, source); with --data FILE.pkl the suite is made from the file. The source's
     ref (kind, content digest, layout, split, fps, location) goes into every planned RunSpec."""
+    import dataclasses
+
     from bench.datasets import DEFAULT_SUITE, choose_data, resolve_source
 
     suite, ref = choose_data(suite_name, args.data_root, args.data, args.layout, args.split,
                              args.fps, default_suite or DEFAULT_SUITE)
+    if args.limit is not None:
+        ref = dataclasses.replace(ref, limit=args.limit)
     return suite, resolve_source(suite, ref)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise BenchError(f"--limit {limit}: expected a positive number of test samples per "
+                         f"class")
 
 
 def _execute(args, specs, axes=()):
@@ -80,7 +94,10 @@ def _execute(args, specs, axes=()):
     if args.dry_run:
         print("\n".join(plan_lines(specs, store, axes)))
         return store, None
-    say(f"manifest {specs[0].manifest_sha256[:12]}; {len(specs)} runs -> {store.runs}")
+    limit = specs[0].data.limit
+    say(f"manifest {specs[0].manifest_sha256[:12]}"
+        + (f" (--limit {limit}: test samples capped per class)" if limit else "")
+        + f"; {len(specs)} runs -> {store.runs}")
     resources = {"cpus": args.cpus_per_run, "gpus": args.gpus_per_run,
                  "procs": args.procs_per_run}
     return store, execute_plan(specs, store, workers=args.workers,
@@ -233,6 +250,7 @@ def run_and_report(args):
     for m in (args.methods.split(",") if args.methods else []):
         METHODS.get(m)  # unknown names fail before any data is read
     seeds = _seeds(args.seeds)
+    _check_limit(args.limit)
     _check_set_keys(args.set, _planned_methods(args), args.profile)
     suite, source = _source(args, args.suite)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
@@ -265,6 +283,7 @@ def cmd_ablate(args) -> int:
     ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
     grids = ablation.grids(args.profile, args.values)
     seeds = _seeds(args.seeds)
+    _check_limit(args.limit)
     _check_set_keys(args.set, [ablation.method], args.profile)
     suite, source = _source(args, args.suite, ablation.default_suite)
     specs = check_configs(_with_overrides(plan_sweep(source, ablation, grids, args.profile,

@@ -150,10 +150,36 @@ def resolve_source(suite: SuiteSpec, data: DataRef | str) -> DataSource:
     """The source of `data`: a DataRef, or for a registered suite 'synthetic' or a data root."""
     ref = data if isinstance(data, DataRef) else suite_ref(suite, data)
     if ref.kind == "pickle":
-        return _pickle_source(suite, ref)
-    if ref.kind == "kinect-v1":
-        return _kinect_v1_source(suite, ref)
-    return _ntu_source(suite, ref)
+        source = _pickle_source(suite, ref)
+    elif ref.kind == "kinect-v1":
+        source = _kinect_v1_source(suite, ref)
+    else:
+        source = _ntu_source(suite, ref)
+    return _limited(source) if ref.limit else source
+
+
+def _limited(source: DataSource) -> DataSource:
+    """`--limit N`: the manifest's test list cut to the first N sample ids (sorted) of each
+    class; train and val stay whole. Deterministic, so the runner rebuilds the same manifest."""
+    label_of = _test_labels(source)
+    kept, per_class = set(), {}
+    for sample in sorted(source.manifest.test):
+        label = label_of[sample]
+        if per_class.get(label, 0) < source.ref.limit:
+            per_class[label] = per_class.get(label, 0) + 1
+            kept.add(sample)
+    test = tuple(s for s in source.manifest.test if s in kept)
+    return dataclasses.replace(source, manifest=dataclasses.replace(source.manifest, test=test))
+
+
+def _test_labels(source: DataSource) -> dict:
+    """Test sample id -> class: a prepared pose folder's labels, else the NTU name's action."""
+    if source.prepared is not None:
+        from bench.data.prepared import load_arrays
+        arrays = load_arrays(source.prepared, ("labels",), mmap=())
+        return dict(zip(arrays["meta"]["names"], arrays["labels"].tolist()))
+    from bench.data.ntu_names import parse_sample_name
+    return {name: parse_sample_name(name).action for name in source.manifest.test}
 
 
 def _ntu_source(suite: SuiteSpec, ref: DataRef) -> DataSource:

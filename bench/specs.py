@@ -57,16 +57,21 @@ class DataRef:
     split: str = ""  # protocol: trains on <split>_train, tests on <split>_val (pickles)
     fps: float = 0.0  # frames per second of the clips
     location: str = ""  # where the data is now (a file or folder); not part of the run id
+    # `--limit N`: at most N test samples per class (0: all). It changes the split manifest's
+    # test list, so the run id covers it through manifest_sha256, not here (ids stay as before).
+    limit: int = 0
 
     def __post_init__(self):
         if self.kind not in DATA_KINDS:
             raise ValueError(f"DataRef kind {self.kind!r}: expected one of {', '.join(DATA_KINDS)}")
         object.__setattr__(self, "fps", float(self.fps))  # 30 and 30.0 hash alike
+        object.__setattr__(self, "limit", int(self.limit or 0))
 
     def identity(self) -> dict:
-        """What the run id covers: all fields except the location."""
+        """What the run id covers: all fields except the location and the limit (the manifest
+        hash covers that)."""
         d = asdict(self)
-        del d["location"]
+        del d["location"], d["limit"]
         return d
 
     @classmethod

@@ -52,7 +52,8 @@ def _sort_key(v):
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool,
                     resamples: int = DEFAULT_RESAMPLES, boot_seed: int = DEFAULT_SEED) -> Path:
     from bench.metrics.registry import score_run
-    from bench.reporting.report import _diagnostics_section, _write_records, title_of
+    from bench.reporting.report import (_diagnostics_section, _with_note, _write_records,
+                                        limit_note, title_of)
 
     if not results:
         raise BenchError(f"no finished runs for ablation {ablation.name} under {store.out}")
@@ -82,10 +83,12 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
                     + [f"{len(done)}/{len(points[key])}"])
     headers = (axes + [m.header for m in CLASSIFICATION] + [header_of(k) for k in ablation_keys()]
                + ["Runs"])
-    doc = Document(title_of("Ablation", f"{ablation.name} on {suite.name}", synthetic))
+    note = limit_note(results)
+    doc = Document(title_of("Ablation", f"{ablation.name} on {suite.name}", synthetic),
+                   table_note=note)
     doc.para(f"{ablation.description}; method `{ablation.method}`, split manifest "
-             f"`{manifest[:12]}`. Value [bootstrap 95% CI] in %, mean ± std over seeds where "
-             f"several ran ({resamples} resamples). Measured here"
+             f"{_with_note(f'`{manifest[:12]}`', note)}. Value [bootstrap 95% CI] in %, mean ± "
+             f"std over seeds where several ran ({resamples} resamples). Measured here"
              + (" on synthetic data." if synthetic else "."))
     doc.table(headers, rows, doc.title)
     _figures(doc, axes, keys, estimates, out, doc.title)

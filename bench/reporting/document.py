@@ -12,8 +12,9 @@ _PREAMBLE = ("\\documentclass[10pt]{article}\n"
 
 
 class Document:
-    def __init__(self, title: str):
+    def __init__(self, title: str, table_note: str = ""):
         self.title = title
+        self.table_note = table_note  # said under every table and in its caption (--limit)
         self.md: list[str] = [f"# {title}", ""]
         self.tex: list[str] = [f"\\section*{{{tables.latex_escape(title)}}}\n"]
         self._labels = 0
@@ -33,6 +34,9 @@ class Document:
         self._labels += 1
         label = f"tab:{self._labels}"
         self.md += [tables.markdown_table(headers, rows), ""]
+        if self.table_note:
+            self.md += [f"_{self.table_note}_", ""]
+            caption = f"{caption} {self.table_note}"
         self.tex.append(tables.latex_longtable(headers, rows, caption, label) if long
                         else tables.latex_table(headers, rows, caption, label, spec))
 

@@ -24,6 +24,20 @@ def title_of(kind: str, name: str, synthetic: bool) -> str:
     return f"{kind} {name}" + (" (synthetic data)" if synthetic else "")
 
 
+def limit_note(results: list[dict]) -> str:
+    """'(--limit N: test samples capped per class)' when the runs were limited, else ''."""
+    from bench.specs import DataRef
+
+    limits = sorted({DataRef.from_any(r["spec"]["data"]).limit for r in results} - {0})
+    if not limits:
+        return ""
+    return f"(--limit {','.join(map(str, limits))}: test samples capped per class)"
+
+
+def _with_note(text: str, note: str) -> str:
+    return f"{text} {note}" if note else text
+
+
 def suite_report(store: Store, suite, results: list[dict], class_names: list[str],
                  synthetic: bool, resamples: int = DEFAULT_RESAMPLES,
                  boot_seed: int = DEFAULT_SEED) -> Path:
@@ -34,9 +48,11 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     (out / "figures").mkdir(parents=True, exist_ok=True)
     groups = A.load_groups(store, results, resamples, boot_seed)
     done = [g for g in groups if g.predictions]
-    doc = Document(title_of("Suite", suite.name, synthetic))
+    note = limit_note(results)
+    doc = Document(title_of("Suite", suite.name, synthetic), table_note=note)
     n_test = len(done[0].predictions[0].labels) if done else 0
-    doc.para(f"{suite.description}. Split manifest `{manifest[:12]}`; {n_test} test samples, "
+    doc.para(f"{suite.description}. Split manifest `{manifest[:12]}`; "
+             f"{_with_note(f'{n_test} test samples', note)}, "
              f"{len(class_names)} classes (chance {100 / len(class_names):.1f}%). All numbers are "
              f"measured here" + (" on synthetic data" if synthetic else "") +
              ", re-scored from the stored predictions.")

@@ -54,7 +54,7 @@ def run_record(result: dict, estimates: dict | None, resamples: int = DEFAULT_RE
         "status": result["status"], "error": error[0] if error else None,
         "config_hash": short_hash(spec["config"]), "config": spec["config"],
         "manifest_sha256": spec["manifest_sha256"], "data_kind": data.kind,
-        "limit": getattr(data, "limit", 0) or None,
+        "limit": data.limit or None,
         "metrics": dict(result.get("metrics") or {}),
         "ci95": {k: {"low": e.low, "high": e.high} for k, e in (estimates or {}).items()},
         "bootstrap": {"resamples": resamples, "seed": boot_seed} if estimates else {},
