@@ -326,12 +326,14 @@ def cmd_report(args) -> int:
         suite = _stored_suite(args.suite or ablation.default_suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name
                 and r["spec"]["method"] == ablation.method]
-        chosen = _of_profile(runs, profile, args.profile, f"ablation {ablation.name}", store)
+        chosen = _of_limit(_of_profile(runs, profile, args.profile, f"ablation {ablation.name}", store),
+                           args.limit, f"ablation {ablation.name}", store)
         path = ablation_report(store, ablation, suite, chosen, _synthetic(chosen))
     else:
         suite = _stored_suite(args.suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name]
-        chosen = _of_profile(runs, profile, args.profile, f"suite {suite.name}", store)
+        chosen = _of_limit(_of_profile(runs, profile, args.profile, f"suite {suite.name}", store),
+                           args.limit, f"suite {suite.name}", store)
         path = _suite_report(store, suite, chosen, _synthetic(chosen))
     for fmt in formats:
         print(path.with_name(REPORT_FILES[fmt]))
@@ -368,6 +370,22 @@ def _of_profile(runs: list[dict], profile: str, given: str | None, what: str, st
     others = f"; stored profiles: {', '.join(stored)}" if stored else ""
     raise BenchError(f"no runs of {what} with profile {profile!r} ({how}) under "
                      f"{store.out}{others}")
+
+
+def _of_limit(runs: list[dict], limit: int | None, what: str, store) -> list:
+    """The runs made with `--limit N` (none given: the unlimited ones), so a quick limited check
+    and the full run in one folder each get their report rather than a manifest clash."""
+    from bench.specs import DataRef
+
+    _check_limit(limit)
+    limit_of = {r["run_id"]: DataRef.from_any(r["spec"]["data"]).limit for r in runs}
+    chosen = [r for r in runs if limit_of[r["run_id"]] == (limit or 0)]
+    if chosen:
+        return chosen
+    stored = ", ".join(f"--limit {n}" if n else "no --limit"
+                       for n in sorted(set(limit_of.values())))
+    asked = f"--limit {limit}" if limit else "no --limit (pass --limit N for limited runs)"
+    raise BenchError(f"no runs of {what} with {asked} under {store.out}; stored: {stored}")
 
 
 def _synthetic(results) -> bool:
@@ -502,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "always written")
     p.add_argument("--out", default="bench-out", help="the output folder the runs are stored "
                    "in (default: ./bench-out)")
+    p.add_argument("--limit", type=int, metavar="N", help="report the runs made with --limit N "
+                   "(default: the runs without --limit)")
     p.set_defaults(fn=cmd_report)
     _add_data_parser(sub.add_parser("data", help="synthetic data, preparation and checks"))
     p = sub.add_parser("config", help="print the resolved config (JSON) a run of METHOD would "

@@ -86,6 +86,19 @@ def test_an_unlimited_run_is_another_run(out):
     assert records[0]["manifest_sha256"] != limited[0]["manifest_sha256"]
 
 
+def test_bench_report_picks_the_limited_or_the_whole_runs(out, capsys):
+    """After test_an_unlimited_run_is_another_run the folder holds both kinds of knn run."""
+    report = ["report", "--suite", "mini-xsub", "--profile", "smoke", "--out", str(out),
+              "--format", "json"]
+    for extra, limit in (([], None), (["--limit", "2"], 2)):
+        assert main([*report, *extra]) == 0
+        records = json.loads((out / "reports" / "mini-xsub" / "results.json").read_text())
+        assert {r["limit"] for r in records} == {limit}
+    capsys.readouterr()
+    assert main([*report, "--limit", "5"]) == 2
+    assert "no runs of suite mini-xsub with --limit 5" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("limit", ["0", "-3"])
 def test_a_non_positive_limit_is_one_line(limit, capsys, tmp_path):
     assert main(["run", *RUN, "--methods", "knn", "--limit", limit, "--out",
