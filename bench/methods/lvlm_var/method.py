@@ -178,10 +178,17 @@ class LvlmVar(Method):
 
     @torch.no_grad()
     def _init_code_embeddings(self) -> None:
-        """Vocab injection: each code token's embedding row starts as its projected code vector."""
-        dtype = next(self.bb.projector.parameters()).dtype
-        rows = self.bb.projector(self.vst.code_vectors.to(dtype))
+        """Vocab injection: each code token's embedding row starts as its projected code vector
+        (`lvlm.code_init=projector`) or as the mean embedding of the words of its readable
+        description (`description`: the LM starts from "right hand rises", learned from the
+        code's train windows' kinematics, no labels)."""
         emb = self.bb.model.get_input_embeddings().weight
+        if self.config["lvlm.code_init"] == "description":
+            words = [self.prompts._ids(" " + d) for d in self.vst.descriptions]
+            rows = torch.stack([emb[torch.tensor(ids)].mean(0) for ids in words])
+        else:
+            dtype = next(self.bb.projector.parameters()).dtype
+            rows = self.bb.projector(self.vst.code_vectors.to(dtype))
         emb[torch.tensor(self.bb.code_token_ids)] = rows.to(emb.dtype)
 
     def _save_adapter(self) -> None:
