@@ -34,12 +34,44 @@ def check_config(method: str, config: dict) -> None:
     """One config checked by its method (a one-line BenchError), as at plan time."""
     from bench.methods import CONFIG_CHECKS, METHODS
 
-    check = (CONFIG_CHECKS.get(method) if method in CONFIG_CHECKS
-             else METHODS.get(method).check_config)
+    if method in CONFIG_CHECKS:
+        check = CONFIG_CHECKS.get(method)
+    else:  # the recipe's own values are the schema: types, and signs of numbers
+        cls = METHODS.get(method)
+        check_like_defaults(method, config, cls.default_config("cpu"))
+        check = cls.check_config
     try:
         check(dict(config))
     except (TypeError, ValueError, KeyError) as exc:  # e.g. int('abc') inside a check
         raise BenchError(f"{method} config: {type(exc).__name__}: {exc}") from None
+
+
+def check_like_defaults(method: str, config: dict, defaults: dict, path: str = "") -> None:
+    """Each field of `config` that the method's defaults also have must be of the default's
+    type (an int may stand for a float), nested dicts field by field; a count (an int default
+    >= 1) must stay >= 1 and a non-negative number non-negative. None defaults accept anything."""
+    for key, default in defaults.items():
+        if key not in config or default is None:
+            continue
+        value, name = config[key], f"{path}{key}"
+        if isinstance(default, dict) and isinstance(value, dict):
+            check_like_defaults(method, value, default, f"{name}.")
+            continue
+        numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise BenchError(f"{method} config: {name}={value!r}; expected a "
+                             f"{type(default).__name__} like its default {default!r}")
+        floor = 1 if isinstance(default, int) and default >= 1 else 0
+        if numeric and default >= 0 and value < floor:
+            raise BenchError(f"{method} config: {name}={value!r}; expected >= {floor}")
 
 
 def plan_suite(source: DataSource, methods: list[str], profile: str, seeds: list[int]) -> list[RunSpec]:
