@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import BenchError
-from bench.specs import Predictions, RunResult, RunSpec
+from bench.specs import Predictions, RunResult, RunSpec, file_sha256
 
 _SCRATCH_PREFIXES = (".staging-", ".trash-")
 _STATUSES = ("done", "failed")
@@ -311,14 +310,6 @@ def file_lock(path: Path):
 
 def result_from_dict(d: dict) -> RunResult:
     return RunResult(**{**d, "spec": RunSpec.from_dict(d["spec"])})
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def predictions_problem(folder: Path, recorded_sha256: str | None) -> str | None:

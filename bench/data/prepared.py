@@ -32,7 +32,7 @@ import numpy as np
 
 from bench.errors import DataError
 from bench.paths import cache_root, cache_write_error
-from bench.specs import short_hash
+from bench.specs import file_sha256, short_hash
 
 HASH_MEMO = "file-sha256.json"
 DONE = "done"
@@ -67,14 +67,6 @@ def check_clip_frames(sample: str, frames: int, where: str) -> None:
 
 def prepared_root() -> Path:
     return cache_root() / "prepared"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_digests(paths: Iterable[Path]) -> list[str]:
