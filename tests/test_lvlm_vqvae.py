@@ -10,15 +10,8 @@ import torch
 
 from bench.data.layouts import NTU25
 from bench.methods.lvlm_var.features import split_windows
+from test_lvlm_vst import _POSE  # a standing NTU25 pose in the body frame, metres
 
-# A standing NTU25 pose (x: performer's left, y: up, z: towards the camera), metres.
-_POSE = np.array([
-    [0, 1.0, 0], [0, 1.25, 0], [0, 1.5, 0], [0, 1.65, 0],
-    [.18, 1.45, 0], [.2, 1.2, 0], [.22, .98, 0], [.22, .9, 0],
-    [-.18, 1.45, 0], [-.2, 1.2, 0], [-.22, .98, 0], [-.22, .9, 0],
-    [.1, .95, 0], [.1, .5, 0], [.1, .08, 0], [.1, .03, .1],
-    [-.1, .95, 0], [-.1, .5, 0], [-.1, .08, 0], [-.1, .03, .1],
-    [0, 1.45, 0], [.22, .82, 0], [.2, .88, .03], [-.22, .82, 0], [-.2, .88, .03]])
 _PARTS = {"right arm": (9, 10, 11, 23, 24), "left arm": (5, 6, 7, 21, 22),
           "right leg": (17, 18, 19), "left leg": (13, 14, 15)}
 _PHASES = [("right arm", 1), ("left arm", 1), ("right leg", 2), ("left arm", 2)]
