@@ -21,7 +21,8 @@ from bench.specs import RunResult, RunSpec
 from bench.store import Store
 
 log = logging.getLogger("bench")
-_VERSIONED = ("numpy", "torch", "transformers", "peft", "mmaction2", "mmengine", "mmcv-lite")
+_VERSIONED = ("bench", "numpy", "torch", "transformers", "peft", "mmaction2", "mmengine",
+              "mmcv-lite")
 
 
 def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
@@ -65,6 +66,9 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
             predictions.extra["motion_facts"] = _motion_facts(bundle)
         metrics = score(predictions)
         metrics.update(method.diagnostics())
+        # split sizes, so a report states them without the data (num_test: from score)
+        counts = bundle.manifest.counts()
+        metrics.update(num_train=counts["train"], num_val=counts["val"])
         status = "done"
     except Exception as exc:  # recorded as a failed run; the sweep goes on
         log.exception("run %s failed", spec.run_id)
@@ -128,8 +132,11 @@ def _seed_everything(seed: int, threads: int, with_torch: bool = True) -> None:
 
 
 def _versions() -> dict:
+    from datetime import datetime, timezone
+
     versions = {"python": platform.python_version(), "machine": platform.machine(),
-                "device": _device(), "git": _git_hash()}
+                "device": _device(), "git": _git_hash(),
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}  # finished
     for name in _VERSIONED:
         try:
             versions[name] = metadata.version(name)
