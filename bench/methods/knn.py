@@ -16,6 +16,7 @@ from bench.methods.base import Method
 from bench.specs import Predictions
 
 METRICS = ("cosine", "euclidean")
+TRAIN_BLOCK = 8192  # train rows per distance block: 512 x 8192 float32 is 16 MB
 
 
 class KNN(Method):
@@ -34,12 +35,20 @@ class KNN(Method):
         if self.config["metric"] not in METRICS:
             raise BenchError(f"KNN: metric must be one of {METRICS}, not {self.config['metric']!r}")
         sets = [data.train] + ([data.val] if self.config["include_val"] and len(data.val) else [])
-        feats = np.concatenate([self._features(s, data.layout) for s in sets])
         labels = np.concatenate([np.asarray(s.labels, dtype=np.int64) for s in sets])
         if len(labels) == 0:
             raise BenchError("KNN: the training split is empty")
         order = np.argsort(labels, kind="stable")  # group by class for np.minimum.reduceat
-        self._train = _prepare(feats[order], self.config["metric"])
+        # Each clip's vector is written straight into its sorted row: no concatenated copy.
+        rows = np.empty(len(labels), dtype=np.int64)
+        rows[order] = np.arange(len(labels))
+        width = int(self.config["persons"]) * int(self.config["frames"]) * \
+            data.train.keypoint.shape[3] * 3
+        out, first = np.zeros((len(labels), width), np.float32), 0
+        for s in sets:
+            out = self._features(s, data.layout, out, rows[first:first + len(s)])
+            first += len(s)
+        self._train = _prepare(out, self.config["metric"])
         self._classes, self._starts = np.unique(labels[order], return_index=True)
         self._num_classes = data.num_classes
 
@@ -50,23 +59,27 @@ class KNN(Method):
         scores = np.empty((len(split), self._num_classes), dtype=np.float32)
         chunk = int(self.config["chunk"])
         for start in range(0, len(split), chunk):
-            dist = _distances(query[start:start + chunk], self._train, self.config["metric"])
-            nearest = np.minimum.reduceat(dist, self._starts, axis=1)
-            block = np.full((len(dist), self._num_classes), np.nan, dtype=np.float32)
+            nearest = nearest_per_class(query[start:start + chunk], self._train, self._starts,
+                                        self.config["metric"])
+            block = np.full((len(nearest), self._num_classes), np.nan, dtype=np.float32)
             block[:, self._classes] = -nearest
             # classes without training clips rank below every seen class
             floor = np.nanmin(block, axis=1, keepdims=True) - 1.0
             scores[start:start + chunk] = np.where(np.isnan(block), floor, block)
         return Predictions(list(split.sample_ids), np.asarray(split.labels), scores)
 
-    def _features(self, subset: SkeletonSet, layout_name: str) -> np.ndarray:
+    def _features(self, subset: SkeletonSet, layout_name: str, out: np.ndarray | None = None,
+                  rows: np.ndarray | None = None) -> np.ndarray:
+        """(N, D) float32 vectors of a split; with `out` and `rows`, written into out[rows]."""
         centre = get_layout(layout_name).center
         frames, persons = int(self.config["frames"]), int(self.config["persons"])
-        out = np.zeros((len(subset), persons, frames, subset.keypoint.shape[3], 3), np.float32)
+        if out is None:
+            width = persons * frames * subset.keypoint.shape[3] * 3
+            out, rows = np.zeros((len(subset), width), np.float32), np.arange(len(subset))
         for i in range(len(subset)):
-            out[i] = normalised_clip(subset.keypoint[i], int(subset.num_frames[i]), centre,
-                                     frames, persons)
-        return out.reshape(len(subset), -1)
+            out[rows[i]] = normalised_clip(subset.keypoint[i], int(subset.num_frames[i]), centre,
+                                           frames, persons).ravel()
+        return out
 
 
 def normalised_clip(keypoint: np.ndarray, num_frames: int, centre: int, frames: int,
@@ -90,11 +103,29 @@ def normalised_clip(keypoint: np.ndarray, num_frames: int, centre: int, frames: 
 
 
 def _prepare(feats: np.ndarray, metric: str) -> np.ndarray:
-    feats = feats.astype(np.float32)
+    feats = np.asarray(feats, dtype=np.float32)  # no copy when already float32
     if metric == "cosine":
         norms = np.linalg.norm(feats, axis=1, keepdims=True)
-        feats = feats / np.maximum(norms, 1e-8)
+        feats /= np.maximum(norms, 1e-8)  # in place: the train matrix is the big one
     return feats
+
+
+def nearest_per_class(query: np.ndarray, train: np.ndarray, starts: np.ndarray, metric: str,
+                      block: int = TRAIN_BLOCK) -> np.ndarray:
+    """(q, classes present): each query's distance to the nearest train row of each class
+    (train rows sorted by class; class k's rows start at starts[k]), TRAIN_BLOCK rows at a time."""
+    bounds = np.append(starts, len(train))
+    best = np.full((len(query), len(starts)), np.inf, dtype=np.float32)
+    for a in range(0, len(train), block):
+        b = min(a + block, len(train))
+        dist = _distances(query, train[a:b], metric)
+        # the classes whose rows meet [a, b), and where each starts inside the block
+        first = int(np.searchsorted(bounds, a, side="right")) - 1
+        last = int(np.searchsorted(bounds, b, side="left"))
+        local = np.maximum(starts[first:last], a) - a
+        part = np.minimum.reduceat(dist, local, axis=1)
+        best[:, first:last] = np.minimum(best[:, first:last], part)
+    return best
 
 
 def _distances(query: np.ndarray, train: np.ndarray, metric: str) -> np.ndarray:
