@@ -9,7 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench import progress
+from bench import progress, tracking
+from bench.methods.lvlm_var.distributed import Group
 from bench.methods.lvlm_var.inputs import (
     context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
 )
@@ -21,10 +22,13 @@ log = logging.getLogger("bench")
 
 
 def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.Tensor,
-                weights: torch.Tensor, vectors: torch.Tensor | None) -> torch.Tensor:
+                weights: torch.Tensor, vectors: torch.Tensor | None,
+                total: float | None = None) -> torch.Tensor:
     """Weighted next-token cross-entropy over answer tokens; logits only where they are needed.
     The shared prompt part runs once per batch (batch 1) and its cache is expanded, unless
-    gradient checkpointing is on (it needs use_cache=False): then every row runs in full."""
+    gradient checkpointing is on (it needs use_cache=False): then every row runs in full.
+    `total`: the weight sum to divide by (data-parallel: that of the whole global batch, so the
+    ranks' losses add up to the loss of the batch); default this batch's own."""
     llava = bb.model
     mask = mask.to(bb.device)
     with bb.autocast():
@@ -47,7 +51,7 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
         sel = w > 0
         logits = llava.lm_head(hidden[:, :-1][sel])
     ce = F.cross_entropy(logits.float(), ids[:, 1:].to(bb.device)[sel], reduction="none")
-    return (ce * w[sel]).sum() / w[sel].sum()
+    return (ce * w[sel]).sum() / (w[sel].sum() if total is None else total)
 
 
 def _length_grouped(perm: np.ndarray, lengths: np.ndarray, bs: int, rng, group: int = 4) -> list[int]:
@@ -72,8 +76,10 @@ def _schedule(step: int, total: int, warmup: float) -> float:
 
 
 def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_vectors: torch.Tensor,
-             cfg: dict, seed: int) -> dict:
-    """examples: {"tokens", "class_name", "explanation"}; returns training statistics."""
+             cfg: dict, seed: int, group: Group | None = None) -> dict:
+    """examples: {"tokens", "class_name", "explanation"}; returns training statistics and the
+    loss of each step ("losses"). With a data-parallel `group` every rank draws the same global
+    batches and trains on its shard of each (see distributed.py)."""
     data = [prompts.training_example(e["tokens"], e["class_name"], e["explanation"],
                                      float(cfg["lvlm.class_loss_weight"])) for e in examples]
     shared = prompts.shared()
@@ -86,6 +92,13 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
               {"params": list(bb.projector.parameters()), "lr": float(cfg["lvlm.projector_lr"])}]
     opt = torch.optim.AdamW(groups, weight_decay=float(cfg["lvlm.weight_decay"]))
     base_lrs = [g["lr"] for g in groups]
+    params = [p for g in groups for p in g["params"]]
+    if group is not None:
+        if bs < group.size:
+            raise BenchError(f"lvlm.batch_size {bs} is smaller than the {group.size} "
+                             f"data-parallel processes: each needs a share of every batch")
+        group.check_same(([e["tokens"] for e in examples], data), "training examples")
+        group.broadcast(params)
     rng = np.random.default_rng(seed)
     noise, num_codes = float(cfg["lvlm.token_noise"]), len(code_vectors)
 
@@ -106,7 +119,11 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
         if len(order) < bs:
             order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
-        tokens = [noisy(examples[i]["tokens"]) for i in batch]
+        tokens = [noisy(examples[i]["tokens"]) for i in batch]  # the whole batch: same draws
+        total = None
+        if group is not None:  # this rank's shard, its loss divided by the batch's weight total
+            total = float(sum(sum(data[i][1][1:]) for i in batch))
+            tokens, batch = group.shard(tokens), group.shard(batch)
         rows = []
         for seq, i in zip(tokens, batch):
             ids_i, weights_i = data[i]
@@ -121,18 +138,26 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
                                                 dtype=torch.long)]
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * _schedule(step, steps, float(cfg["lvlm.warmup"]))
-        loss = answer_loss(bb, shared, ids, mask, weights, vectors)
+        if group is None:
+            loss = answer_loss(bb, shared, ids, mask, weights, vectors)
+        else:
+            loss = answer_loss(bb, shared, ids, mask, weights, vectors, total=total)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]],
-                                       float(cfg["lvlm.grad_clip"]))
+        value = loss.item() if group is None else group.sum_gradients(params, loss)
+        torch.nn.utils.clip_grad_norm_(params, float(cfg["lvlm.grad_clip"]))
         opt.step()
-        losses.append(loss.item())
+        losses.append(value)
+        tracking.scalar("lora/loss", losses[-1], step + 1)  # no-op unless --track
         progress.step(step + 1, steps, "lora")  # the sweep's per-run bar
         if step % 10 == 0 or step == steps - 1:
             log.info("lvlm step %d/%d loss %.4f (%.1fs)", step + 1, steps, losses[-1],
                      time.perf_counter() - started)
     bb.peft_model.eval()
-    return {"steps": steps, "final_loss": float(np.mean(losses[-5:])),
-            "train_samples_per_s": steps * bs / max(time.perf_counter() - started, 1e-9),
-            "train_tokens_per_sample": float(np.mean([len(d[0]) for d in data]) + len(shared))}
+    stats = {"steps": steps, "final_loss": float(np.mean(losses[-5:])),
+             "train_samples_per_s": steps * bs / max(time.perf_counter() - started, 1e-9),
+             "train_tokens_per_sample": float(np.mean([len(d[0]) for d in data]) + len(shared)),
+             "losses": losses}
+    if group is not None:
+        stats["train_procs"] = group.size
+    return stats
