@@ -465,6 +465,9 @@ def _run(mm, cfg, phase: str):
             return logger
 
     cfg.experiment_name = f"bench-{phase}-{uuid.uuid4().hex[:8]}"
+    from bench.methods.mmaction_progress import instrument
+
+    instrument(cfg, phase)  # epochs and test batches in bench's progress and log.txt
     with _quiet_warnings():
         runner = QuietRunner.from_cfg(cfg)
         try:
