@@ -59,6 +59,7 @@ class LvlmVar(Method):
         self._video = None  # the VST's video branch (vst.video), built on first use
         self._train_tokens: list[list[int]] = []
         self._train_labels = np.zeros(0, dtype=np.int64)
+        self.train_losses: list[float] = []
         self.context: dict[str, Any] = {}  # train explanations behind the report's controls
 
     # ------------------------------------------------------------------ helpers
@@ -108,6 +109,16 @@ class LvlmVar(Method):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: DataBundle) -> None:
+        from bench.methods.lvlm_var.distributed import join
+
+        group = join()  # None unless torchrun started this run's processes (--gpus-per-run N)
+        try:
+            self._fit(data, group)
+        finally:
+            if group is not None:  # prediction runs as in one process, on every rank
+                group.close()
+
+    def _fit(self, data: DataBundle, group) -> None:
         from bench.methods.lvlm_var.lm import (
             add_lora, build_backbone, check_backbone, install_projector,
         )
@@ -120,7 +131,11 @@ class LvlmVar(Method):
         if cfg["fit_on"] == "train+val":
             data = data.with_val_in_train()
         t0 = time.perf_counter()
-        self.vst, hit = fit_or_load_vst(self, data)
+        if group is None:
+            self.vst, hit = fit_or_load_vst(self, data)
+        else:
+            with group.rank0_first():  # rank 0 trains the stage, the others read it
+                self.vst, hit = fit_or_load_vst(self, data)
         self.stats.update({"vst_cache_hit": float(hit), "vst_fit_s": time.perf_counter() - t0})
         self.stats.update({f"vst_{k}": v for k, v in self.vst.train_stats.items()})
         tokens, stats = self.tokenize(data.train, data)
@@ -158,10 +173,13 @@ class LvlmVar(Method):
             p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
 
         t0 = time.perf_counter()
-        train = finetune(self.bb, self.prompts, examples, self.vst.code_vectors, cfg, self.seed)
+        train = finetune(self.bb, self.prompts, examples, self.vst.code_vectors, cfg, self.seed,
+                         group=group)
+        self.train_losses = list(train.pop("losses", []))  # the loss of each step
         self.stats.update({f"lvlm_{k}": float(v) for k, v in train.items()})
         self.stats["lvlm_train_s"] = time.perf_counter() - t0
-        self._save_adapter()
+        if group is None or group.is_main:
+            self._save_adapter()
 
     def _explanation_targets(self, data: DataBundle, tokens: list[list[int]]) -> list[str]:
         """What the LM learns to say about each train clip: its kinematic narrative (read from

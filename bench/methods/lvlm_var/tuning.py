@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from bench import progress, tracking
+from bench.errors import BenchError
 from bench.methods.lvlm_var.distributed import Group
 from bench.methods.lvlm_var.inputs import (
     context_mask, embed_inputs, expand_cache, pad, positions, shared_cache,
@@ -52,6 +53,13 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
         logits = llava.lm_head(hidden[:, :-1][sel])
     ce = F.cross_entropy(logits.float(), ids[:, 1:].to(bb.device)[sel], reduction="none")
     return (ce * w[sel]).sum() / (w[sel].sum() if total is None else total)
+
+
+def weight_total(bb: Backbone, shared: list[int], weights: list[list[float]]) -> float:
+    """The denominator answer_loss uses for these rows: the weights of the predicted positions
+    (all but each row's first, unless checkpointing puts the shared prompt before it)."""
+    skip = 0 if bb.checkpointing and shared else 1
+    return float(sum(w for row in weights for w in row[skip:] if w > 0))
 
 
 def _length_grouped(perm: np.ndarray, lengths: np.ndarray, bs: int, rng, group: int = 4) -> list[int]:
@@ -97,7 +105,8 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
         if bs < group.size:
             raise BenchError(f"lvlm.batch_size {bs} is smaller than the {group.size} "
                              f"data-parallel processes: each needs a share of every batch")
-        group.check_same(([e["tokens"] for e in examples], data), "training examples")
+        group.check_same(([e["tokens"] for e in examples], data,
+                          code_vectors.detach().cpu().numpy().tobytes()), "training examples")
         group.broadcast(params)
     rng = np.random.default_rng(seed)
     noise, num_codes = float(cfg["lvlm.token_noise"]), len(code_vectors)
@@ -122,7 +131,7 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
         tokens = [noisy(examples[i]["tokens"]) for i in batch]  # the whole batch: same draws
         total = None
         if group is not None:  # this rank's shard, its loss divided by the batch's weight total
-            total = float(sum(sum(data[i][1][1:]) for i in batch))
+            total = weight_total(bb, shared, [data[i][1] for i in batch])
             tokens, batch = group.shard(tokens), group.shard(batch)
         rows = []
         for seq, i in zip(tokens, batch):
