@@ -2,7 +2,12 @@
 
 On a terminal the driver keeps a live block on stderr (a sweep bar with runs done/total, ETA,
 failures and stage-cache hits, and one bar per running run); otherwise it prints one plain line
-per finished run. A run calls `step(i, n, label)`; it costs nothing when no sink is set.
+per finished run and, every PLAIN_EVERY_S while runs are in flight, one line with their steps.
+A run calls `step(i, n, label)`; it costs nothing when no sink is set.
+
+The ETA comes from what the runs report: a running run's rate over its current stage (steps of
+the same label and total), the durations of finished runs of the same method, and the number of
+workers the runs are spread over (see `SweepProgress.eta`).
 """
 from __future__ import annotations
 
@@ -13,15 +18,39 @@ import sys
 import time
 from pathlib import Path
 
-_sink: Path | None = None
+SINK_ENV = "BENCH_PROGRESS_FILE"  # processes a run starts (torchrun ranks) report there too
+_sink: Path | None = Path(os.environ[SINK_ENV]) if os.environ.get(SINK_ENV) else None
 _last_write = 0.0
 WRITE_EVERY_S = 0.5  # a run's step file is rewritten at most this often
+PLAIN_EVERY_S = 60.0  # not on a terminal: one line on the runs in flight at most this often
+MIN_STAGE_S = 2.0  # a stage's rate is trusted once it has run this long
+# Third-party progress bars (tqdm: Hugging Face downloads, checkpoint shards) write carriage
+# returns to the run's stderr, which is the driver's: a log file under nohup, or right across the
+# live block on a terminal. The driver shows each run's steps instead; the user's settings win.
+QUIET_BARS = {"TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 
 def set_sink(path: Path | None) -> None:
     """Where this process's run writes its steps (set by the runner, cleared after the run)."""
     global _sink, _last_write
     _sink, _last_write = (Path(path) if path else None), 0.0
+    if _sink is None:
+        os.environ.pop(SINK_ENV, None)
+    else:
+        os.environ[SINK_ENV] = str(_sink)
+
+
+def quiet_third_party_bars() -> None:
+    """In a run's process: no tqdm bars from the libraries (see QUIET_BARS)."""
+    for key, value in QUIET_BARS.items():
+        os.environ.setdefault(key, value)
+    if os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] not in ("0", "false", "False", ""):
+        hub = sys.modules.get("huggingface_hub.utils")  # imported already: env was read then
+        if hub is not None:
+            hub.disable_progress_bars()
+        transformers = sys.modules.get("transformers.utils.logging")
+        if transformers is not None:
+            transformers.disable_progress_bar()
 
 
 def step(done: int, total: int, label: str = "") -> None:
@@ -72,20 +101,80 @@ def duration(seconds: float) -> str:
 
 
 class SweepProgress:
-    """The driver's view of a sweep of `total` runs to execute now."""
+    """The driver's view of a sweep of `total` runs to execute now, `workers` at a time;
+    `methods` (run_id -> method) lets the ETA use finished runs of the same method."""
 
-    def __init__(self, total: int, stream=None, live: bool | None = None):
+    def __init__(self, total: int, stream=None, live: bool | None = None, workers: int = 1,
+                 methods: dict[str, str] | None = None):
         self.stream = stream or sys.stderr
         self.live = _isatty(self.stream) if live is None else live
         self.total, self.done, self.failed, self.hits = total, 0, 0, 0
-        self.started = time.monotonic()
+        self.workers = max(1, int(workers))
+        self.methods = dict(methods or {})
+        self.started = self._last_plain = time.monotonic()
         self._drawn = 0  # lines of the live block currently on screen
         self._running: dict[str, dict] = {}
+        self._seen: dict[str, dict] = {}  # run_id -> when the driver saw it start, its stage
+        self._finished: set[str] = set()
+        self._durations: list[tuple[str | None, float]] = []  # (method, s) of finished runs
+
+    # --- estimates ------------------------------------------------------------------------
+    def _observe(self, run_id: str, s: dict, now: float) -> None:
+        """A stage is a run of steps with the same label word and total (epochs of one
+        training, LoRA steps); its rate is measured from when the driver saw it begin."""
+        seen = self._seen.setdefault(run_id, {"since": now})
+        done, total = int(s.get("done") or 0), int(s.get("total") or 0)
+        key = (str(s.get("label") or "").split(" ", 1)[0], total)
+        if seen.get("key") != key or done < seen.get("done", 0):
+            seen.update(key=key, stage_since=now, stage_done0=done)
+        seen.update(done=done, total=total)
+
+    def _typical(self, method: str | None) -> float | None:
+        same = [d for m, d in self._durations if m == method and method is not None]
+        return sum(same) / len(same) if same else None
+
+    def run_eta(self, run_id: str, now: float | None = None) -> float | None:
+        """Seconds a running run still needs: its current stage's rate, at least what is left
+        of the typical duration of its method (its later stages are not reported yet)."""
+        now = time.monotonic() if now is None else now
+        seen = self._seen.get(run_id)
+        if seen is None:
+            return None
+        stage = None
+        moved, spent = seen["done"] - seen["stage_done0"], now - seen["stage_since"]
+        if moved > 0 and spent >= MIN_STAGE_S:
+            stage = spent / moved * max(seen["total"] - seen["done"], 0)
+        typical = self._typical(self.methods.get(run_id))
+        if typical is not None:
+            return max(typical - (now - seen["since"]), stage or 0.0)
+        return stage
 
     def eta(self) -> float | None:
-        if not self.done:
+        """Seconds until the sweep ends: each running run's remaining time and each waiting
+        run's expected duration (same method's finished runs, else any run's), laid out on the
+        workers as they free up. None while nothing can be estimated."""
+        if self.done >= self.total:
+            return 0.0
+        now = time.monotonic()
+        running = [r for r in self._running if r not in self._finished]
+        left = {r: self.run_eta(r, now) for r in running}
+        waiting_ids = [r for r in self.methods if r not in self._finished and r not in left]
+        waiting = [self._typical(self.methods[r]) for r in waiting_ids]
+        waiting += [None] * max(0, self.total - self.done - len(running) - len(waiting))
+        known = [d for _, d in self._durations] or [
+            (now - self._seen[r]["since"]) + t for r, t in left.items() if t is not None]
+        fallback = sum(known) / len(known) if known else None
+        for r, t in left.items():
+            if t is None and fallback is not None:
+                left[r] = max(fallback - (now - self._seen.get(r, {}).get("since", now)), 0.0)
+        waiting = [fallback if w is None else w for w in waiting]
+        if any(t is None for t in left.values()) or any(w is None for w in waiting):
             return None
-        return (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        free = sorted(list(left.values()) + [0.0] * max(0, self.workers - len(left)))
+        for w in waiting:  # each waiting run starts on the first worker to free up
+            free[0] += w
+            free.sort()
+        return max(free, default=0.0)
 
     def summary(self) -> str:
         eta = self.eta()
@@ -98,39 +187,65 @@ class SweepProgress:
             parts.append(f"{self.failed} failed")
         return ", ".join(parts)
 
+    # --- events ---------------------------------------------------------------------------
     def finished(self, result: dict) -> None:
         """A run landed (done or failed): one permanent line, then the live block again."""
+        run_id = result.get("run_id")
         self.done += 1
         self.failed += result.get("status") != "done"
         self.hits += cache_hits(result)
-        self._running.pop(result.get("run_id"), None)
+        self._running.pop(run_id, None)
+        self._finished.add(run_id)
+        seen = self._seen.pop(run_id, None)
+        if result.get("status") == "done":  # a failure says nothing about how long runs take
+            timings = result.get("timings") or {}
+            took = (time.monotonic() - seen["since"]) if seen else sum(
+                v for k, v in timings.items() if k in ("data_s", "fit_s", "predict_s"))
+            method = self.methods.get(run_id) or (result.get("spec") or {}).get("method")
+            if seen or timings:
+                self._durations.append((method, took))
         top1 = (result.get("metrics") or {}).get("top1")
         detail = f"top1={100 * top1:.1f}%" if top1 is not None else result.get("status", "?")
         hit = " (stage cache hit)" if cache_hits(result) else ""
         self._clear()
-        self._write(f"[{self.done}/{self.total}] {result.get('run_id')} {detail}{hit}; "
+        self._write(f"[{self.done}/{self.total}] {run_id} {detail}{hit}; "
                     f"{self.summary()}\n")
         self._draw()
 
     def update(self, running: dict[str, dict]) -> None:
-        """Step counters of the runs in flight (from read_steps); redraws the live block."""
-        self._running = dict(running)
+        """Step counters of the runs in flight (from read_steps); redraws the live block, or
+        (not on a terminal) writes one plain line on them every PLAIN_EVERY_S."""
+        now = time.monotonic()
+        self._running = {r: s for r, s in running.items() if r not in self._finished}
+        for run_id, s in self._running.items():
+            self._observe(run_id, s, now)
         if self.live:
             self._clear()
             self._draw()
+        elif self._running and now - self._last_plain >= PLAIN_EVERY_S:
+            self._last_plain = now
+            runs = " | ".join(self._run_line(r, s, now) for r, s in sorted(self._running.items()))
+            self._write(f"progress: {self.summary()} | {runs}\n")
 
     def close(self) -> None:
         self._clear()
+
+    # --- drawing --------------------------------------------------------------------------
+    def _run_line(self, run_id: str, s: dict, now: float, width: int = 0) -> str:
+        total = max(int(s.get("total") or 0), 1)
+        eta = self.run_eta(run_id, now)
+        tail = f" ETA {duration(eta)}" if eta is not None else ""
+        bar_text = f" {bar(s.get('done', 0), total, width)}" if width else ""
+        return f"{run_id} {s.get('label', '')}{bar_text} {s.get('done', 0)}/{total}{tail}"
 
     def _draw(self) -> None:
         if not self.live or self.done >= self.total:
             return
         width = shutil.get_terminal_size((100, 20)).columns - 1
+        now = time.monotonic()
         lines = [f"sweep {bar(self.done, self.total)} {self.summary()}"]
         for run_id, s in sorted(self._running.items()):
-            total = max(int(s.get("total") or 0), 1)
-            lines.append(f"  {run_id} {s.get('label', '')} {bar(s.get('done', 0), total, 12)} "
-                         f"{s.get('done', 0)}/{total}")
+            lines.append("  " + self._run_line(run_id, s, now, width=12))
         self._write("".join(line[:width] + "\n" for line in lines))
         self._drawn = len(lines)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import progress
+from bench import progress, tracking
 from bench.errors import BenchError
 from bench.specs import RunResult, RunSpec
 from bench.store import Store
@@ -25,20 +25,22 @@ _VERSIONED = ("bench", "numpy", "torch", "transformers", "peft", "mmaction2", "m
               "mmcv-lite")
 
 
-def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
+def execute_run(spec_dict: dict, out: str, threads: int = 0, track=()) -> dict:
     """Run one spec in this process (its data is spec.data, read from where it is now); always
-    returns the stored result as a dict (never raises)."""
+    returns the stored result as a dict (never raises). `track`: experiment trackers
+    (bench.tracking) writing into the run's folder; not part of the run's identity."""
     from bench.paths import cache_root
 
     spec = RunSpec.from_dict(spec_dict)
     store = Store(Path(out))
     staging = store.staging_dir(spec.run_id)
     handler = logging.FileHandler(staging / "log.txt")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(PlainLines("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
     timings, metrics, predictions, error = {}, {}, None, None
     progress.set_sink(store.progress_dir / f"{spec.run_id}.json")  # the driver's live view
+    tracking.start(staging, tuple(track or ()), spec.run_id)
     try:
         progress.step(0, 3, "data")
         from bench.methods import METHODS
@@ -69,6 +71,7 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
         # split sizes, so a report states them without the data (num_test: from score)
         counts = bundle.manifest.counts()
         metrics.update(num_train=counts["train"], num_val=counts["val"])
+        tracking.scalars("test", metrics)  # every method's run gets its final numbers
         status = "done"
     except Exception as exc:  # recorded as a failed run; the sweep goes on
         log.exception("run %s failed", spec.run_id)
@@ -78,12 +81,20 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0) -> dict:
         logging.getLogger().removeHandler(handler)
         handler.close()
         progress.set_sink(None)
+        tracking.finish()  # event files flushed before the folder is committed
     result = RunResult(spec.run_id, spec, status, metrics, timings, _versions(), error)
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: only rank 0 stores the run
         shutil.rmtree(staging, ignore_errors=True)
         return result.to_dict()
     store.commit(staging, result, predictions)
     return result.to_dict()
+
+
+class PlainLines(logging.Formatter):
+    """log.txt holds lines: a carriage return (a progress bar's redraw) becomes a line break."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def score(predictions) -> dict:

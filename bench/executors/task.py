@@ -14,7 +14,10 @@ from pathlib import Path
 
 
 def invoke(fn, args: tuple, kwargs: dict, env: dict, procs: int = 1):
+    from bench.progress import quiet_third_party_bars
+
     os.environ.update({k: str(v) for k, v in env.items()})
+    quiet_third_party_bars()  # the driver shows the run's steps; no tqdm redraws in its stderr
     if procs <= 1:
         return fn(*args, **kwargs)
     return _torchrun(fn, args, kwargs, procs)
