@@ -23,8 +23,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="bench-out", help="output folder (default: ./bench-out)")
     p.add_argument("--executor", default=os.environ.get("BENCH_EXECUTOR", "local"),
                    help="local | ray | slurm (or $BENCH_EXECUTOR; default: local)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="runs in parallel (local processes, Ray CPUs, Slurm array parallelism)")
+    p.add_argument("--workers", type=_workers, default="auto",
+                   help="runs in parallel (local processes, Ray CPUs, Slurm array parallelism); "
+                   "default auto: as many runs as this machine's CPUs (and GPUs) hold at each "
+                   "run's threads (--cpus-per-run, else $OMP_NUM_THREADS, else 1), at most the "
+                   "runs planned")
+    p.add_argument("--track", metavar="tensorboard|wandb",
+                   help="log training curves into each run's folder (runs/<id>/tb/, "
+                   "runs/<id>/wandb/, W&B offline without an API key); comma-separated for both; "
+                   "off by default and not part of run ids")
     p.add_argument("--cpus-per-run", type=int, help="CPUs each run asks for (default: 1)")
     p.add_argument("--gpus-per-run", type=int,
                    help="GPUs each run asks for (default: 1 where the executor has GPUs, else 0)")
@@ -44,6 +51,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-any-config", action="store_true",
                    help="let --set config=FILE name a file outside the shipped baselines/ "
                    "folder (it is executed as Python by mmengine)")
+
+
+def _workers(text: str):
+    """--workers: "auto" or a positive number."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected auto or a positive number")
+    return value
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -87,7 +107,10 @@ def _execute(args, specs, axes=()):
     from bench.executors import EXECUTORS
     from bench.store import Store
 
+    from bench.tracking import parse as parse_trackers
+
     EXECUTORS.get(args.executor)  # unknown names fail before any work
+    track = parse_trackers(args.track)  # unknown or not installed: one line, before any run
     store = Store(Path(args.out))
     if not args.dry_run:
         store.check_writable()
@@ -102,7 +125,7 @@ def _execute(args, specs, axes=()):
                  "procs": args.procs_per_run}
     return store, execute_plan(specs, store, workers=args.workers,
                                retry_failed=args.retry_failed, executor=args.executor,
-                               resources=resources,
+                               resources=resources, track=track,
                                executor_options={"log_dir": str(Path(args.out) / "executor-logs")})
 
 

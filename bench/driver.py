@@ -11,6 +11,7 @@ the folder lock is let go, one line says so, and the CLI exits 128 + the signal'
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -80,12 +81,13 @@ def plan_lines(specs: list[RunSpec], store: Store, axes: tuple[str, ...] = ()) -
     return lines
 
 
-def execute_plan(specs: list[RunSpec], store: Store, workers: int = 1,
+def execute_plan(specs: list[RunSpec], store: Store, workers: int | str = 1,
                  retry_failed: bool = False, executor: str | None = None,
                  resources: Resources | dict | None = None, live: bool | None = None,
-                 executor_options: dict | None = None) -> list[dict]:
+                 executor_options: dict | None = None, track=()) -> list[dict]:
     """Run what is not finished yet; failed runs are kept (and listed) unless retry_failed.
-    Each run reads its data from its spec (spec.data: where the data is now)."""
+    Each run reads its data from its spec (spec.data: where the data is now). `workers`:
+    a number, or "auto" (see auto_workers); `track`: bench.tracking trackers for every run."""
     unique = unique_specs(specs)
     with stop_on_signals(), store.driver_lock():
         store.clean_scratch()
@@ -104,28 +106,32 @@ def execute_plan(specs: list[RunSpec], store: Store, workers: int = 1,
         say(f"{len(unique)} runs planned, {done} already done{note} in {store.runs}")
         if pending:
             _dispatch(pending, store, workers, executor, resources, live,
-                      executor_options or {})
+                      executor_options or {}, tuple(track or ()))
     results = [store.load_result(s.run_id) for s in unique if store.status(s.run_id)]
     _list_failures(results, store)
     return results
 
 
-def _dispatch(pending, store, workers, executor_name, resources, live, options):
+def _dispatch(pending, store, workers, executor_name, resources, live, options, track=()):
     from bench.executors import make_executor
     from bench.runner import execute_run
 
-    cpus = (resources.cpus if isinstance(resources, Resources)
-            else (resources or {}).get("cpus"))
+    given = resources if isinstance(resources, Resources) else None
+    cpus = given.cpus if given else (resources or {}).get("cpus")
+    gpus = given.gpus if given else (resources or {}).get("gpus")
+    workers, why = _workers_for(workers, len(pending), executor_name, cpus, gpus, options)
     executor = make_executor(executor_name, workers=workers, cpus_per_run=cpus, **options)
     try:
         resources = _resolve_resources(resources, executor)
         executor.validate([resources])
         threads = executor.threads_for(resources)
-        say(f"{executor.describe()}; each run: {used_resources(resources, threads)}")
-        calls = [(execute_run, (s.to_dict(), str(store.out), threads), {}, resources)
+        say(f"{executor.describe()}{why}; each run: {used_resources(resources, threads)}")
+        kwargs = {"track": list(track)} if track else {}
+        calls = [(execute_run, (s.to_dict(), str(store.out), threads), kwargs, resources)
                  for s in pending]
         futures = dict(zip(executor.submit_many(calls), pending))
-        progress = SweepProgress(len(pending), live=live)
+        progress = SweepProgress(len(pending), live=live, workers=workers,
+                                 methods={s.run_id: s.method for s in pending})
         waiting = set(futures)
         while waiting:
             landed, waiting = wait(waiting, timeout=POLL_S, return_when=FIRST_COMPLETED)
@@ -158,6 +164,49 @@ def _stop(executor) -> int:
         return stop()
     executor.shutdown()
     return 0
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity: a container's or taskset's share)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity API (macOS)
+        return os.cpu_count() or 1
+
+
+def auto_workers(runs: int, cpus_per_run: int | None = None, gpus_per_run: int | None = None,
+                 cpus: int | None = None, gpus: int | None = None) -> tuple[int, str]:
+    """How many runs fit at once: the CPUs over each run's threads (--cpus-per-run, else
+    $OMP_NUM_THREADS, else 1), and the GPUs over each run's (one by default where there are
+    GPUs), never more than the runs planned. Returns (workers, how it was worked out)."""
+    cpus = available_cpus() if cpus is None else cpus
+    if gpus is None:
+        from bench.executors.local import detect_gpus
+
+        gpus = len(detect_gpus())
+    per_run = cpus_per_run or int(os.environ.get("OMP_NUM_THREADS") or 0) or 1
+    fit = max(1, cpus // per_run)
+    why = f"{cpus} CPUs / {per_run} thread(s) per run"
+    gpus_per_run = (1 if gpus else 0) if gpus_per_run is None else gpus_per_run
+    if gpus_per_run:
+        fit = min(fit, max(1, gpus // gpus_per_run))
+        why += f", {gpus} GPU(s) / {gpus_per_run} per run"
+    return max(1, min(fit, runs)), f"{why}, {runs} run(s)"
+
+
+def _workers_for(workers, runs, executor_name, cpus_per_run, gpus_per_run, options):
+    """(workers, note for the printed line): a number as given; "auto" resolved for where the
+    runs go: this machine's CPUs/GPUs (local, a private Ray instance), else every run at once
+    (Slurm, a Ray cluster: their schedulers place them)."""
+    if workers != "auto":
+        return max(1, int(workers)), ""
+    name = executor_name or os.environ.get("BENCH_EXECUTOR") or "local"
+    remote = name == "slurm" or (name == "ray" and (options.get("address")
+                                                    or os.environ.get("RAY_ADDRESS")))
+    if remote:
+        return max(1, runs), f" (--workers auto: {runs} run(s), the scheduler places them)"
+    n, why = auto_workers(runs, cpus_per_run, gpus_per_run)
+    return n, f" (--workers auto: {why})"
 
 
 def used_resources(resources: Resources, threads: int) -> str:
