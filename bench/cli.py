@@ -19,10 +19,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, help="with --data FILE.pkl: its frame rate (default 30, "
                    "NTU's); LVLM-VAR's token rate is per second")
     p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
-    p.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    p.add_argument("--seeds", help="comma-separated seeds (default: the suite's, suites/*.toml: "
+                   "0 for synthetic suites, 0,1,2 for real-data ones)")
     p.add_argument("--out", default="bench-out", help="output folder (default: ./bench-out)")
     p.add_argument("--executor", default=os.environ.get("BENCH_EXECUTOR", "local"),
                    help="local | ray | slurm (or $BENCH_EXECUTOR; default: local)")
+    p.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                   help="with --executor ray: the existing Ray cluster to run on, e.g. the "
+                   "head's 10.0.0.1:6379 (or $RAY_ADDRESS; default: a private Ray instance on "
+                   "this machine)")
     p.add_argument("--workers", type=_workers, default="auto",
                    help="runs in parallel (local processes, Ray CPUs, Slurm array parallelism); "
                    "default auto: as many runs as this machine's CPUs (and GPUs) hold at each "
@@ -111,6 +116,9 @@ def _execute(args, specs, axes=()):
 
     EXECUTORS.get(args.executor)  # unknown names fail before any work
     track = parse_trackers(args.track)  # unknown or not installed: one line, before any run
+    if args.ray_address and args.executor != "ray":
+        raise BenchError(f"--ray-address {args.ray_address}: only for --executor ray (got "
+                         f"--executor {args.executor})")
     store = Store(Path(args.out))
     if not args.dry_run:
         store.check_writable()
@@ -123,10 +131,12 @@ def _execute(args, specs, axes=()):
         + f"; {len(specs)} runs -> {store.runs}")
     resources = {"cpus": args.cpus_per_run, "gpus": args.gpus_per_run,
                  "procs": args.procs_per_run}
+    options = {"log_dir": str(Path(args.out) / "executor-logs")}
+    if args.ray_address:
+        options["address"] = args.ray_address
     return store, execute_plan(specs, store, workers=args.workers,
                                retry_failed=args.retry_failed, executor=args.executor,
-                               resources=resources, track=track,
-                               executor_options={"log_dir": str(Path(args.out) / "executor-logs")})
+                               resources=resources, executor_options=options, track=track)
 
 
 def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
@@ -272,10 +282,12 @@ def run_and_report(args):
 
     for m in (args.methods.split(",") if args.methods else []):
         METHODS.get(m)  # unknown names fail before any data is read
-    seeds = _seeds(args.seeds)
+    if args.seeds is not None:
+        _seeds(args.seeds)  # a bad value fails before any data is read
     _check_limit(args.limit)
     _check_set_keys(args.set, _planned_methods(args), args.profile)
     suite, source = _source(args, args.suite)
+    seeds = _seeds(args.seeds) if args.seeds is not None else list(suite.seeds)
     methods = args.methods.split(",") if args.methods else list(suite.methods)
     specs = check_configs(_with_overrides(plan_suite(source, methods, args.profile, seeds),
                                           args.set, args.allow_any_config))
@@ -305,10 +317,12 @@ def cmd_ablate(args) -> int:
 
     ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
     grids = ablation.grids(args.profile, args.values)
-    seeds = _seeds(args.seeds)
+    if args.seeds is not None:
+        _seeds(args.seeds)
     _check_limit(args.limit)
     _check_set_keys(args.set, [ablation.method], args.profile)
     suite, source = _source(args, args.suite, ablation.default_suite)
+    seeds = _seeds(args.seeds) if args.seeds is not None else list(suite.seeds)
     specs = check_configs(_with_overrides(plan_sweep(source, ablation, grids, args.profile,
                                                      seeds), args.set, args.allow_any_config))
     store, results = _execute(args, specs, ablation.config_keys)

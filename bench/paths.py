@@ -8,6 +8,8 @@ from pathlib import Path
 
 _NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")  # separators and control characters
 _MAX_NAME = 120
+# content folders installed under another name (bench/suites.py is a module)
+_INSTALLED_AS = {"suites": "suite_files"}
 
 
 def cache_root() -> Path:
@@ -37,7 +39,8 @@ def cache_write_error(path: Path, exc: OSError):
 def content_dir(name: str) -> Path:
     """A top-level content folder: installed as package data (bench/<name>) or in a checkout."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
+    installed = _INSTALLED_AS.get(name, name)
+    for candidate in (here / installed, here.parent / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"bench content folder {name!r} not found next to {here}")

@@ -11,12 +11,15 @@ from bench.specs import RunSpec, canonical_json
 PROFILES = ("smoke", "cpu", "paper")
 
 
-def method_config(method: str, profile: str) -> dict:
+def method_config(method: str, profile: str, fit_on: str | None = None) -> dict:
+    """The method's config for a profile; with `fit_on`, under that suite protocol."""
     from bench.methods import METHODS
 
     if profile not in PROFILES:
         raise BenchError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    return METHODS.get(method).default_config(profile)
+    cls = METHODS.get(method)
+    config = cls.default_config(profile)
+    return config if fit_on is None else cls.with_protocol(config, fit_on)
 
 
 def check_configs(specs: list[RunSpec]) -> list[RunSpec]:
@@ -75,7 +78,9 @@ def check_like_defaults(method: str, config: dict, defaults: dict, path: str = "
 
 
 def plan_suite(source: DataSource, methods: list[str], profile: str, seeds: list[int]) -> list[RunSpec]:
-    return [RunSpec(suite=source.suite.name, method=m, config=method_config(m, profile), seed=s,
+    fit_on = source.suite.fit_on_for(profile)
+    return [RunSpec(suite=source.suite.name, method=m, config=method_config(m, profile, fit_on),
+                    seed=s,
                     manifest_sha256=source.manifest.sha256, profile=profile, data=source.ref)
             for m in methods for s in seeds]
 
@@ -91,7 +96,7 @@ def plan_sweep(source: DataSource, sweep: Sweep, grids: list[list], profile: str
     """The cartesian product of the axes' grids, times the seeds (seeds vary fastest)."""
     if not seeds:
         raise BenchError("--seeds: expected at least one seed")
-    base = method_config(sweep.method, profile)
+    base = method_config(sweep.method, profile, source.suite.fit_on_for(profile))
     specs = []
     for combo in itertools.product(*grids):
         config = base

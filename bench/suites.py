@@ -1,18 +1,29 @@
-"""Suites: a split protocol on a dataset + the methods it compares + the synthetic stand-in for it."""
+"""Suites: a split protocol on a dataset + the methods it compares + the synthetic stand-in for it.
+
+Each suite is a file in `suites/` (`<name>.toml`); `suites/protocol.toml` is the protocol (what
+every method fits on, per profile; default seeds) that a suite's own `[protocol]` table may
+override. A dataset's own facts (class names, frame rate, layout) come from the dataset, not
+from the suite file.
+"""
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 
-from bench.data.kinect_v1_classes import MSR_ACTION3D_ACTIONS, UTD_MHAD_ACTIONS
+from bench.data import kinect_v1_classes
+from bench.errors import BenchError
+from bench.paths import content_dir
 from bench.registry import Registry
 
 SUITES = Registry("suite")
+NTU_ACTIONS = {"ntu60": 60, "ntu120": 120}
+FIT_ON = ("train", "train+val")
 
 
 @dataclass(frozen=True)
 class SuiteSpec:
     name: str
-    dataset: str  # "ntu60" | "ntu120"
+    dataset: str  # "ntu60" | "ntu120" | a Kinect v1 dataset | a pickle's name
     protocol: str  # "xsub" | "xview" | "xset"
     methods: tuple[str, ...]
     description: str
@@ -22,46 +33,81 @@ class SuiteSpec:
     layout: str = "ntu25"  # skeleton layout of the arrays (bench/data/layouts.py)
     fps: float = 30.0
     class_names: tuple[str, ...] = ()  # empty: the NTU class names of `dataset`
+    seeds: tuple[int, ...] = (0,)  # what `bench run` runs without --seeds
+    # profile -> what every method fits on ("train" or "train+val"; suites/protocol.toml)
+    fit_on: dict = field(default_factory=lambda: dict(DEFAULT_FIT_ON))
+
+    def fit_on_for(self, profile: str) -> str:
+        return self.fit_on.get(profile, "train")
+
+    def protocol_line(self, profile: str) -> str:
+        """The protocol in one line, as the report prints it above the accuracy table."""
+        fit = self.fit_on_for(profile)
+        how = ("every method fits on the train part; a method that selects a checkpoint does "
+               "so on the validation part" if fit == "train" else
+               "every method fits on the whole official train split (train + validation); "
+               "nothing is selected on validation (GCNs keep their last epoch)")
+        return f"Protocol ({profile}): {how}."
 
 
-def _synthetic(dataset: str, actions: int, setups, cameras, performers, replications=(1,)):
-    return {"dataset": dataset, "actions": list(range(1, actions + 1)), "setups": list(setups),
-            "cameras": list(cameras), "performers": list(performers),
-            "replications": list(replications), "seed": 0}
+def _read(path) -> dict:
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BenchError(f"suite file {path}: {exc}") from None
 
 
-# Performers 1-8 give X-Sub train subjects {1,2,4,5,8} and test subjects {3,6,7}; all three
-# cameras give the X-View split; two setups give the X-Set split.
-_NTU60_SYN = _synthetic("ntu60", 60, setups=(1,), cameras=(1, 2, 3), performers=range(1, 9))
-_NTU120_SYN = _synthetic("ntu120", 120, setups=(1, 2), cameras=(1, 2), performers=range(1, 7))
-_MAIN_METHODS = ("lvlm_var", "stgcn", "knn")
-_PROTOCOL_NAMES = {"xsub": "cross-subject", "xview": "cross-view", "xset": "cross-setup"}
+def _protocol(table: dict, where) -> tuple[tuple[int, ...], dict]:
+    seeds, fit_on = table.get("seeds"), table.get("fit_on", {})
+    if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) and s >= 0
+                                                       for s in seeds)):
+        raise BenchError(f"{where}: seeds={seeds!r}; expected a list of non-negative integers")
+    if not isinstance(fit_on, dict) or any(v not in FIT_ON for v in fit_on.values()):
+        raise BenchError(f"{where}: fit_on={fit_on!r}; expected a table profile = one of "
+                         f"{FIT_ON}")
+    return tuple(seeds), fit_on
 
-for _name, _dataset, _protocol, _syn in (
-    ("ntu60-xsub", "ntu60", "xsub", _NTU60_SYN),
-    ("ntu60-xview", "ntu60", "xview", _NTU60_SYN),
-    ("ntu120-xsub", "ntu120", "xsub", _NTU120_SYN),
-    ("ntu120-xset", "ntu120", "xset", _NTU120_SYN),
-):
-    SUITES.register(_name, SuiteSpec(
-        _name, _dataset, _protocol, _MAIN_METHODS,
-        f"{_dataset.upper()} {_PROTOCOL_NAMES[_protocol]} (official protocol)",
-        len(_syn["actions"]), _syn))
 
-# A small suite for tests and quick checks: 10 classes, 5 performers, synthetic only in practice.
-SUITES.register("mini-xsub", SuiteSpec(
-    "mini-xsub", "ntu60", "xsub", _MAIN_METHODS,
-    "10 NTU60 classes, cross-subject: a seconds-long suite for tests", 10,
-    _synthetic("ntu60", 10, setups=(1,), cameras=(1, 2, 3), performers=range(1, 6))))
+_DEFAULT = _read(content_dir("suites") / "protocol.toml")
+DEFAULT_SEEDS, DEFAULT_FIT_ON = _protocol(_DEFAULT, "suites/protocol.toml")
 
-# Real Kinect v1 datasets (`--data-root` the dataset's folder; converted once into the cache):
-# cross-subject, odd subjects train and even subjects test, one person, joints in kinect20 order.
-SUITES.register("utd-mhad-xsub", SuiteSpec(
-    "utd-mhad-xsub", "utd-mhad", "xsub", _MAIN_METHODS,
-    "UTD-MHAD (Kinect v1, 27 actions, 8 subjects) cross-subject: odd subjects train, even test",
-    len(UTD_MHAD_ACTIONS), layout="kinect20", fps=30.0, class_names=UTD_MHAD_ACTIONS))
-SUITES.register("msr-action3d-xsub", SuiteSpec(
-    "msr-action3d-xsub", "msr-action3d", "xsub", _MAIN_METHODS,
-    "MSR Action3D (Kinect v1, 20 actions, 10 subjects, 557 sequences) cross-subject: odd "
-    "subjects train, even test", len(MSR_ACTION3D_ACTIONS), layout="kinect20", fps=15.0,
-    class_names=MSR_ACTION3D_ACTIONS))
+
+def suite_from_file(path) -> SuiteSpec:
+    """One suite file: dataset, split (xsub | xview | xset), methods, description, and the
+optional tables [synthetic] (the stand-in `--data synthetic` generates) and [protocol]."""
+    table = _read(path)
+    where = f"suite file {path}"
+    missing = [k for k in ("dataset", "split", "methods", "description") if k not in table]
+    if missing:
+        raise BenchError(f"{where}: missing {missing}")
+    dataset = table["dataset"]
+    protocol = {**_DEFAULT, "fit_on": dict(DEFAULT_FIT_ON), **table.get("protocol", {})}
+    protocol["fit_on"] = {**DEFAULT_FIT_ON, **protocol["fit_on"]}
+    seeds, fit_on = _protocol(protocol, where)
+    facts: dict = {}
+    if dataset in kinect_v1_classes.ACTIONS:  # the dataset's own class names and frame rate
+        actions = kinect_v1_classes.ACTIONS[dataset]
+        facts = {"layout": "kinect20", "fps": kinect_v1_classes.FPS[dataset],
+                 "class_names": actions}
+        num_actions = len(actions)
+    elif dataset in NTU_ACTIONS:
+        num_actions = int(table.get("num_actions", NTU_ACTIONS[dataset]))
+    else:
+        raise BenchError(f"{where}: dataset {dataset!r}; expected one of "
+                         f"{sorted(NTU_ACTIONS) + sorted(kinect_v1_classes.ACTIONS)}")
+    synthetic = {}
+    if "synthetic" in table:
+        syn = table["synthetic"]
+        synthetic = {"dataset": dataset, "actions": list(range(1, int(syn["actions"]) + 1)),
+                     "setups": list(syn["setups"]), "cameras": list(syn["cameras"]),
+                     "performers": list(syn["performers"]),
+                     "replications": list(syn.get("replications", [1])),
+                     "seed": int(syn.get("seed", 0))}
+    return SuiteSpec(path.stem, dataset, table["split"], tuple(table["methods"]),
+                     table["description"], num_actions, synthetic, seeds=seeds, fit_on=fit_on,
+                     **facts)
+
+
+for _path in sorted(content_dir("suites").glob("*.toml")):
+    if _path.name != "protocol.toml":
+        SUITES.register(_path.stem, suite_from_file(_path))

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from bench.data.kinect_v1_classes import MSR_ACTION3D_ACTIONS, UTD_MHAD_ACTIONS
+from bench.data.kinect_v1_classes import ACTIONS, FPS
 from bench.data.pkl_io import PoseData
 from bench.errors import DataError
 
@@ -159,8 +159,8 @@ def read_msr_action3d(path: Path) -> np.ndarray | None:
     return clip[:, MSR_TO_KINECT20] if len(clip) else None
 
 
-UTD_MHAD = KinectV1Dataset("utd-mhad", UTD_MHAD_ACTIONS, 8, 30.0, find_utd_mhad, read_utd_mhad)
-# Depth and skeletons at 15 frames per second.
-MSR_ACTION3D = KinectV1Dataset("msr-action3d", MSR_ACTION3D_ACTIONS, 10, 15.0, find_msr_action3d,
-                               read_msr_action3d)
+UTD_MHAD = KinectV1Dataset("utd-mhad", ACTIONS["utd-mhad"], 8, FPS["utd-mhad"], find_utd_mhad,
+                           read_utd_mhad)
+MSR_ACTION3D = KinectV1Dataset("msr-action3d", ACTIONS["msr-action3d"], 10, FPS["msr-action3d"],
+                               find_msr_action3d, read_msr_action3d)
 KINECT_V1_DATASETS = {d.name: d for d in (UTD_MHAD, MSR_ACTION3D)}

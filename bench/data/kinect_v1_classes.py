@@ -1,5 +1,5 @@
-"""Action names of the Kinect v1 datasets (label i = action number i + 1). No imports: the suite
-table reads them when `bench list` runs."""
+"""Facts of the Kinect v1 datasets: action names (label i = action number i + 1) and frame rate.
+No imports: the suite files are read (bench/suites.py) when `bench list` runs."""
 
 # UTD-MHAD (Chen, Jafari, Kehtarnavaz, ICIP 2015): a1..a27, as on the dataset's web page.
 UTD_MHAD_ACTIONS = (
@@ -21,3 +21,7 @@ MSR_ACTION3D_ACTIONS = (
     "forward kick", "side kick", "jogging", "tennis swing", "tennis serve", "golf swing",
     "pick up and throw",
 )
+
+# The frame rates the datasets were recorded at (MSR Action3D: depth and skeletons at 15 fps).
+FPS = {"utd-mhad": 30.0, "msr-action3d": 15.0}
+ACTIONS = {"utd-mhad": UTD_MHAD_ACTIONS, "msr-action3d": MSR_ACTION3D_ACTIONS}

@@ -23,6 +23,12 @@ class Method:
         raise NotImplementedError
 
     @classmethod
+    def with_protocol(cls, config: dict, fit_on: str) -> dict:
+        """The config under a suite's protocol (suites/protocol.toml): what the method fits on,
+        "train" or "train+val". The default sets the config's `fit_on` field where it has one."""
+        return {**config, "fit_on": fit_on} if "fit_on" in config else config
+
+    @classmethod
     def check_config(cls, config: dict) -> None:
         """Raise BenchError (one line naming the field) if `config` cannot run. Called at plan time
         for every planned run, after --set and sweep values, so a bad value fails before anything
