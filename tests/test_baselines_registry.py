@@ -1,7 +1,7 @@
 """Every registered baseline builds, trains one step and evaluates on tiny smoke data.
 
-Parametrised over the METHODS registry: a new entry is tested here without editing this file.
-Methods that are not MMAction2 baselines and have their own tests are listed in OWN_TESTS.
+Parametrised over the methods tagged "mmaction": a new MMAction2 recognizer is tested here
+without editing this file (the others have their own tests).
 """
 import sys
 from pathlib import Path
@@ -12,16 +12,14 @@ import pytest
 pytest.importorskip("mmaction")
 pytest.importorskip("torch")
 
-from bench.methods import METHODS  # noqa: E402
+from bench.methods import METHODS, tagged  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_knn import toy_bundle  # noqa: E402
 
-OWN_TESTS = {"lvlm_var": "test_lvlm_method.py", "knn": "test_knn.py",
-             "noop": "test_driver*/test_executors*"}
-BASELINES = [name for name in METHODS.names() if name not in OWN_TESTS]
+BASELINES = tagged("mmaction")
 # RGB baselines apply their profiles their own way (apply_rgb_profile), tested with them.
-SKELETON_BASELINES = [name for name in BASELINES if name not in {"tsn", "slowonly"}]
+SKELETON_BASELINES = tagged("mmaction", "skeleton")
 RECIPE_KEYS = ("model", "train_dataloader", "val_dataloader", "test_dataloader", "train_cfg",
                "val_cfg", "test_cfg", "val_evaluator", "test_evaluator", "optim_wrapper",
                "param_scheduler", "auto_scale_lr", "default_hooks", "load_from")

@@ -1,24 +1,52 @@
-"""Method registry: lazy "module:class" entries so `bench list methods` imports nothing heavy."""
+"""Method registry. Each method module says what it registers beside its classes, as a literal
+
+    REGISTER = {"name": {"class": "ClassName", "tags": ["skeleton", ...]}, ...}
+
+(optional "module": where the class lives if not here; "check": "module:function", a plan-time config check that spares importing the
+method's heavy module). This package reads those literals without importing the modules (ast),
+so `bench list methods` stays instant and a new method is one new module plus its recipe file.
+Tags: skeleton | rgb (what it reads), explains (its predictions carry texts), mmaction (an
+MMAction2 recognizer), harness (tests of the sweep machinery)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bench.errors import BenchError
 from bench.registry import Registry
 
 METHODS = Registry("method")
 # Plan-time config checks of methods whose class does not define check_config itself.
 CONFIG_CHECKS = Registry("config check")
-CONFIG_CHECKS.register("lvlm_var", "bench.methods.lvlm_var.config:check_config")
-METHODS.register("lvlm_var", "bench.methods.lvlm_var.method:LvlmVar")
-METHODS.register("stgcn", "bench.methods.gcn_zoo:STGCN")
-METHODS.register("aagcn", "bench.methods.gcn_zoo:AAGCN")
-METHODS.register("stgcnpp", "bench.methods.gcn_zoo:STGCNPP")
-METHODS.register("ctrgcn", "bench.methods.gcn_zoo:CTRGCN")
-METHODS.register("msg3d", "bench.methods.gcn_zoo:MSG3D")
-METHODS.register("posec3d", "bench.methods.posec3d:PoseC3D")
-METHODS.register("stgcn-fusion", "bench.methods.fusion:STGCNFusion")
-METHODS.register("aagcn-fusion", "bench.methods.fusion:AAGCNFusion")
-METHODS.register("stgcnpp-fusion", "bench.methods.fusion:STGCNPPFusion")
-METHODS.register("ctrgcn-fusion", "bench.methods.fusion:CTRGCNFusion")
-METHODS.register("msg3d-fusion", "bench.methods.fusion:MSG3DFusion")
-METHODS.register("knn", "bench.methods.knn:KNN")
-# Does nothing (sleeps, reports steps): tests and benchmarks of the sweep harness itself.
-METHODS.register("noop", "bench.methods.noop:Noop")
-METHODS.register("tsn", "bench.methods.mmaction_rgb:TSN")
-METHODS.register("slowonly", "bench.methods.mmaction_rgb:SlowOnly")
+TAGS: dict[str, tuple[str, ...]] = {}
+
+
+def register_folder(folder: Path, package: str) -> None:
+    """Register the REGISTER literals of every module under `folder` (the package `package`)."""
+    for path in sorted(Path(folder).rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "REGISTER" for t in node.targets):
+                parts = path.relative_to(folder).with_suffix("").parts
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                module = ".".join((package, *parts))
+                try:
+                    entries = ast.literal_eval(node.value)
+                except ValueError:
+                    raise BenchError(f"{path}: REGISTER must be a literal dict "
+                                     f"{{name: {{'class': ..., 'tags': [...]}}}}") from None
+                for name, entry in entries.items():
+                    METHODS.register(name, f"{entry.get('module', module)}:{entry['class']}")
+                    TAGS[name] = tuple(entry.get("tags", ()))
+                    if "check" in entry:
+                        CONFIG_CHECKS.register(name, entry["check"])
+
+
+def tagged(*tags: str) -> list[str]:
+    """The registered methods that carry every one of `tags`."""
+    return [name for name in METHODS.names() if set(tags) <= set(TAGS.get(name, ()))]
+
+
+register_folder(Path(__file__).parent, __name__)

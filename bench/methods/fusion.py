@@ -143,6 +143,13 @@ def _fusion_of(gcn: str, title: str) -> type:
         "GCN": gcn, "__doc__": f"{title}, 4-stream fusion (joint, bone, motions; 2:2:1:1)."})
 
 
+REGISTER = {  # bench/methods/__init__.py reads this without importing the module
+    "stgcn-fusion": {"class": "STGCNFusion", "tags": ["skeleton", "mmaction"]},
+    "aagcn-fusion": {"class": "AAGCNFusion", "tags": ["skeleton", "mmaction"]},
+    "stgcnpp-fusion": {"class": "STGCNPPFusion", "tags": ["skeleton", "mmaction"]},
+    "ctrgcn-fusion": {"class": "CTRGCNFusion", "tags": ["skeleton", "mmaction"]},
+    "msg3d-fusion": {"class": "MSG3DFusion", "tags": ["skeleton", "mmaction"]},
+}
 STGCNFusion = _fusion_of("stgcn", "STGCN")
 AAGCNFusion = _fusion_of("aagcn", "AAGCN")
 STGCNPPFusion = _fusion_of("stgcnpp", "STGCNPP")

@@ -59,6 +59,15 @@ def gcn_profiles(name: str, smoke_backbone: dict, cpu_backbone: dict, smoke_out:
     }
 
 
+REGISTER = {  # bench/methods/__init__.py reads this without importing the module
+    "stgcn": {"class": "STGCN", "tags": ["skeleton", "mmaction"]},
+    "aagcn": {"class": "AAGCN", "tags": ["skeleton", "mmaction"]},
+    "stgcnpp": {"class": "STGCNPP", "tags": ["skeleton", "mmaction"]},
+    "ctrgcn": {"class": "CTRGCN", "tags": ["skeleton", "mmaction"]},
+    "msg3d": {"class": "MSG3D", "tags": ["skeleton", "mmaction"]},
+}
+
+
 class STGCN(MMActionGCN):
     """ST-GCN (Yan et al. 2018), as MMAction2 1.2.0 trains it."""
 

@@ -19,6 +19,9 @@ METRICS = ("cosine", "euclidean")
 TRAIN_BLOCK = 8192  # train rows per distance block: 512 x 8192 float32 is 16 MB
 
 
+REGISTER = {"knn": {"class": "KNN", "tags": ["skeleton"]}}
+
+
 class KNN(Method):
     """Nearest training clip per class; config: frames, persons, metric, include_val, chunk."""
 
@@ -30,6 +33,10 @@ class KNN(Method):
         # the GCNs' cpu recipe (fit_on train+val) and LVLM-VAR do, so a table compares like with like
         return {"frames": 32, "persons": 2, "metric": "cosine",
                 "include_val": profile != "smoke", "chunk": 512}
+
+    @classmethod
+    def with_protocol(cls, config: dict, fit_on: str) -> dict:
+        return {**config, "include_val": fit_on == "train+val"}
 
     def fit(self, data: DataBundle) -> None:
         if self.config["metric"] not in METRICS:

@@ -48,6 +48,10 @@ _COMMON = {"repeat": 1, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": False
 _SMALL = {"short_side": 64, "crop_size": 56, "render_size": 64}
 
 
+REGISTER = {"tsn": {"class": "TSN", "tags": ["rgb", "mmaction"]},
+            "slowonly": {"class": "SlowOnly", "tags": ["rgb", "mmaction"]}}
+
+
 class MMActionRGB(MMActionGCN):
     """Base for MMAction2 RGB recognizers; a subclass names its baseline files and profiles."""
 

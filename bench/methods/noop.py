@@ -20,6 +20,10 @@ from bench.specs import Predictions, short_hash
 from bench.store import file_lock
 
 
+# does nothing (sleeps, reports steps): tests and benchmarks of the sweep harness itself
+REGISTER = {"noop": {"class": "Noop", "tags": ["harness"]}}
+
+
 class Noop(Method):
     uses_torch = False  # the runner need not import (and seed) torch: a run costs ~0.5 s
 

@@ -18,6 +18,9 @@ from bench.methods.mmaction_gcn import (_COMMON, MMActionGCN, _datasets, check_l
 _POSE = {**_COMMON, "momentum": 0.9, "weight_decay": 3e-4, "nesterov": False}
 
 
+REGISTER = {"posec3d": {"class": "PoseC3D", "tags": ["skeleton", "mmaction"]}}
+
+
 class PoseC3D(MMActionGCN):
     """PoseC3D, joint heatmaps, SlowOnly-R50 as MMAction2 1.2.0 trains it on NTU60."""
 

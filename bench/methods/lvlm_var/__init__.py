@@ -6,3 +6,8 @@ tuning (LoRA training), scoring (prefix-cached class scores, explanations), meth
 Heavy imports (torch, transformers, peft) happen when these modules are imported, never from
 `bench.methods`.
 """
+
+# read by bench/methods/__init__.py without importing the package (torch, transformers)
+REGISTER = {"lvlm_var": {"module": "bench.methods.lvlm_var.method", "class": "LvlmVar",
+                         "tags": ["skeleton", "explains"],
+                         "check": "bench.methods.lvlm_var.config:check_config"}}
