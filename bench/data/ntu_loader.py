@@ -1,4 +1,5 @@
-"""Load many NTU `.skeleton` files into one zero-padded keypoint array, optionally in parallel."""
+"""Load many NTU `.skeleton` files into one zero-padded keypoint array (in memory, or written to a
+.npy file a clip at a time), optionally in parallel."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import numpy as np
 
 from bench.data.ntu_names import NAME_PATTERN, parse_sample_name
 from bench.data.ntu_skeleton import NUM_JOINTS, parse_skeleton_file, to_keypoint
-from bench.data.prepared import check_clip_frames
+from bench.data.prepared import PaddedArrayFile, check_clip_frames
 from bench.errors import DataError
 
 MAX_BODIES = 2
@@ -62,19 +63,78 @@ def load_ntu_arrays(paths: list[Path], max_frames: int | None = None, workers: i
     """Parse `.skeleton` files into (N, 2, T, 25, 3) float32 x/y/z, zero-padded to the longest
     clip (clips longer than max_frames are cut to their first max_frames frames), the number of
     valid frames (N,), and per file the body-selection info of `to_keypoint`, in input order."""
+    paths = [Path(p) for p in paths]
+    num_frames = clip_frames(paths, max_frames)
+    out = np.zeros(_padded_shape(num_frames), np.float32)
+
+    def put(i, keypoint):
+        out[i, :, :keypoint.shape[1]] = keypoint
+    infos = _parse_into(paths, num_frames, max_frames, workers, progress, put)
+    return out, num_frames, infos
+
+
+def write_ntu_keypoint(paths: list[Path], path: Path, max_frames: int | None = None,
+                       workers: int = 1, progress: Progress | None = None
+                       ) -> tuple[np.ndarray, list[dict]]:
+    """As load_ntu_arrays, but the padded array goes straight to the .npy file `path`, one clip
+    at a time as files are parsed, so memory holds a file or two, never the array (preparation
+    of a large folder); returns the frame counts and infos."""
+    paths = [Path(p) for p in paths]
+    num_frames = clip_frames(paths, max_frames)
+    with PaddedArrayFile(path, _padded_shape(num_frames)) as out:
+        infos = _parse_into(paths, num_frames, max_frames, workers, progress, out.put)
+    return num_frames, infos
+
+
+def clip_frames(paths: list[Path], max_frames: int | None = None) -> np.ndarray:
+    """Each file's frame count (line 1, cut to max_frames), checked against the clip limit
+    before any file is parsed: the padded length must be known before the first clip is
+    written. The parser checks the count against the content; a file whose first line is not
+    a plain count is parsed here, for its one-line error."""
     if max_frames is not None and max_frames < 1:
         raise DataError(f"max_frames must be at least 1, got {max_frames}")
-    paths = [Path(p) for p in paths]
-    clips, infos = [], []
+    counts = []
+    for path in paths:
+        frames = _header_frames(path)
+        if frames is None:
+            frames = parse_skeleton_file(path).num_frames
+        if max_frames is not None:
+            frames = min(frames, max_frames)
+        check_clip_frames(path.stem, frames, str(path))
+        counts.append(frames)
+    return np.array(counts, np.int64)
+
+
+def _header_frames(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).split(b"\n", 1)
+    except OSError:
+        return None
+    if len(head) < 2:
+        return None
+    try:
+        frames = int(head[0].strip())
+    except ValueError:
+        return None
+    return frames if frames >= 0 else None
+
+
+def _padded_shape(num_frames: np.ndarray) -> tuple[int, ...]:
+    longest = int(num_frames.max()) if len(num_frames) else 0
+    return len(num_frames), MAX_BODIES, longest, NUM_JOINTS, 3
+
+
+def _parse_into(paths: list[Path], num_frames: np.ndarray, max_frames: int | None, workers: int,
+                progress: Progress | None, put: Callable[[int, np.ndarray], None]) -> list[dict]:
+    """Parse each file and hand its clip to put(i, clip) as it comes; the infos, in order."""
+    infos = []
     for i, (keypoint, info) in enumerate(_results(paths, max_frames, workers)):
-        check_clip_frames(paths[i].stem, keypoint.shape[1], str(paths[i]))
-        clips.append(keypoint)
+        if keypoint.shape[1] != num_frames[i]:  # only if the file changed since clip_frames
+            raise DataError(f"{paths[i]}: {keypoint.shape[1]} frames, but its first line said "
+                            f"{num_frames[i]} a moment ago (did the file change?)")
+        put(i, keypoint)
         infos.append(info)
         if progress is not None:
             progress(i + 1, len(paths))
-    num_frames = np.array([c.shape[1] for c in clips], np.int64)
-    longest = int(num_frames.max()) if len(clips) else 0
-    out = np.zeros((len(clips), MAX_BODIES, longest, NUM_JOINTS, 3), np.float32)
-    for i, clip in enumerate(clips):
-        out[i, :, : clip.shape[1]] = clip
-    return out, num_frames, infos
+    return infos

@@ -18,8 +18,8 @@ import numpy as np
 from bench.data.annotation_extras import load_extras, save_extras
 from bench.data.layouts import Layout
 from bench.data.pkl_io import PoseData, channels3, clip_annotation
-from bench.data.prepared import (build_once, check_clip_frames, load_arrays, prepared_key,
-                                  save_arrays)
+from bench.data.prepared import (PaddedArrayFile, build_once, check_clip_frames, load_arrays,
+                                  prepared_key, save_arrays)
 from bench.errors import BenchError, DataError
 from bench.specs import SplitManifest
 
@@ -50,23 +50,21 @@ def prepare_pose(kind: str, digest: str, layout: Layout,
 
 
 def _write_keypoint(path: Path, data: PoseData):
-    """Pad every clip into one (N, M, T, V, 3) array written straight to disk (it can be large)."""
+    """Pad every clip into one (N, M, T, V, 3) array written straight to disk, a clip at a time:
+    preparation's memory is the unpickled source, not the padded array (it can be larger)."""
     anns = data.annotations
     for i, ann in enumerate(anns):
         check_clip_frames(ann["frame_dir"], ann["keypoint"].shape[1], f"annotations[{i}]")
     m = max(a["keypoint"].shape[0] for a in anns)
     t = max(a["keypoint"].shape[1] for a in anns)
     v = anns[0]["keypoint"].shape[2]
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
-                                    shape=(len(anns), m, t, v, 3))
-    for i, ann in enumerate(anns):
-        clip = channels3(ann)
-        if clip.shape[2] != v:
-            raise DataError(f"annotations[{i}].keypoint: {clip.shape[2]} joints, but "
-                            f"annotations[0] has {v}")
-        out[i, :clip.shape[0], :clip.shape[1]] = clip
-    out.flush()
-    del out
+    with PaddedArrayFile(path, (len(anns), m, t, v, 3)) as out:
+        for i, ann in enumerate(anns):
+            clip = channels3(ann)
+            if clip.shape[2] != v:
+                raise DataError(f"annotations[{i}].keypoint: {clip.shape[2]} joints, but "
+                                f"annotations[0] has {v}")
+            out.put(i, clip)
     names = [a["frame_dir"] for a in anns]
     num_frames = np.array([a["keypoint"].shape[1] for a in anns], dtype=np.int64)
     labels = np.array([int(a["label"]) for a in anns], dtype=np.int64)

@@ -9,6 +9,8 @@ so an interrupted preparation leaves nothing that could be read as a cache entry
 Clips are padded to the longest one, so one very long clip would cost every clip its length
 (20,000 frames: 2 GB for a small set). Preparation refuses a clip longer than MAX_CLIP_FRAMES
 (10,000 frames, 5.5 min at 30 fps; $BENCH_MAX_FRAMES sets another limit) in one line naming it.
+The padded array is written a clip at a time (PaddedArrayFile): preparing a pickle holds the
+unpickled file, never the padded array, and ntu_loader.write_ntu_keypoint holds one raw file.
 
 Hashing every byte of a large dataset on every run would cost seconds, so a memo file remembers
 each file's sha256 together with its (size, mtime, ctime, inode) stamp; a file is re-hashed only
@@ -177,6 +179,55 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by another user
     return True
+
+
+class PaddedArrayFile:
+    """A zero-padded (N, M, T, ...) .npy written one clip at a time with pwrite, so preparation
+    holds one clip, not the array: written pages go to the page cache and are never mapped into
+    this process (a memmap's written pages count in its RSS, and a kernel may back them with
+    large folios that take the padding around them along). The file is made at full size as a
+    hole; the padding stays a hole, which reads as zeros."""
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype=np.float32):
+        self.shape, self.dtype = tuple(int(n) for n in shape), np.dtype(dtype)
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": self.shape}
+        self._file = open(path, "wb")
+        try:
+            np.lib.format.write_array_header_1_0(self._file, header)
+            self._file.flush()
+            self.offset = self._file.tell()
+            self._file.truncate(self.offset + int(np.prod(self.shape)) * self.dtype.itemsize)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def put(self, i: int, clip: np.ndarray) -> None:
+        """Write clip (m, t, ...) into [i, :m, :t]; the rest of row i stays zero."""
+        clip = np.ascontiguousarray(clip, dtype=self.dtype)
+        m, t = clip.shape[:2]
+        if m > self.shape[1] or t > self.shape[2] or clip.shape[2:] != self.shape[3:]:
+            raise ValueError(f"clip of shape {clip.shape} does not fit {self.shape}")
+        frame = int(np.prod(self.shape[3:])) * self.dtype.itemsize
+        for j in range(m):
+            if t and clip[j].any():  # an absent body stays a hole
+                at = self.offset + (i * self.shape[1] + j) * self.shape[2] * frame
+                _pwrite_all(self._file.fileno(), memoryview(clip[j]).cast("B"), at)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "PaddedArrayFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _pwrite_all(fd: int, data: memoryview, at: int) -> None:
+    while data:
+        done = os.pwrite(fd, data, at)
+        data, at = data[done:], at + done
 
 
 def save_arrays(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
