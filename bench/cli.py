@@ -464,7 +464,9 @@ def cmd_data(args) -> int:
 
     if args.action != "synth" and not args.path:
         raise BenchError(f"bench data {args.action} needs a data root: bench data {args.action} DIR")
-    if args.action == "synth":
+    if args.action == "synth" and args.full:
+        print(_full_synthetic(SUITES.get(args.suite).dataset))
+    elif args.action == "synth":
         source = resolve_source(SUITES.get(args.suite), SYNTHETIC)
         print(source.root)
     elif args.action == "check":
@@ -488,6 +490,19 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _full_synthetic(dataset: str) -> Path:
+    """`bench data synth --full`: every NTU sample name, generated once into the cache (a
+    progress line on stderr while it writes)."""
+    from bench.data.synthetic_full import full_synthetic_root
+    from bench.paths import cache_root
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 8192 < 512:
+            print(f"\rgenerating {dataset}: {done:,}/{total:,} files", end="\n" if done == total
+                  else "", file=sys.stderr, flush=True)
+    return full_synthetic_root(dataset, cache_root(), progress=progress)
+
+
 def _data_path_source(args):
     """`bench data prepare PATH`: PATH is a data root, 'synthetic', or FILE.pkl (with --layout)."""
     from bench.datasets import choose_data, resolve_source
@@ -506,6 +521,9 @@ def _add_data_parser(p: argparse.ArgumentParser) -> None:
                          "print its folder")
     v.add_argument("--suite", default="ntu60-xsub", help="the suite whose synthetic stand-in to "
                    "generate (default: ntu60-xsub)")
+    v.add_argument("--full", action="store_true", help="every NTU sample name of the suite's "
+                   "dataset (56,578 NTU60 / 113,945 NTU120 files, 30-300 frames) in the raw "
+                   "format; use the printed folder as --data-root")
     v = verbs.add_parser("prepare", help="read a dataset once into the cache (arrays and split "
                          "manifest); optionally export it as an annotation pickle")
     v.add_argument("path", nargs="?", help="a folder of raw NTU .skeleton files, 'synthetic', "
