@@ -15,6 +15,7 @@ every fps / token_rate frames. Per window we compute
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,15 @@ def joint_index(layout: Layout, names) -> int:
     raise KeyError(f"layout {layout.name} has none of the joints {names}")
 
 
+def _joints(layout: Layout) -> "_Joints":
+    return _joints_of(layout.name, layout.joints, layout.center)  # once per layout, not per clip
+
+
+@functools.lru_cache(maxsize=16)
+def _joints_of(name: str, joints: tuple, center: int) -> "_Joints":
+    return _Joints(Layout(name=name, joints=joints, bones=(), parts={}, center=center))
+
+
 class _Joints:
     """The joint indices the normalisation and kinematics need, looked up by name."""
 
@@ -97,7 +107,7 @@ class _Joints:
 def normalise_clip(keypoint: np.ndarray, num_frames: int, layout: Layout):
     """(M, T, V, 3) raw clip -> (M, n, V, 3) in the first performer's body frame, and (M, n)
     presence."""
-    j = _Joints(layout)
+    j = _joints(layout)
     n = max(int(num_frames), 1)
     x = np.asarray(keypoint[:, :n], dtype=np.float64)
     present = np.abs(x).sum(axis=(2, 3)) > 0  # (M, n)
@@ -109,7 +119,8 @@ def normalise_clip(keypoint: np.ndarray, num_frames: int, layout: Layout):
     norm = np.linalg.norm(lateral)
     lateral = lateral / norm if norm > 1e-6 else np.array([1.0, 0.0, 0.0])
     up = np.array([0.0, 1.0, 0.0])
-    forward = np.cross(lateral, up)  # left = up x forward  =>  forward = left x up
+    # left = up x forward  =>  forward = left x up = (-l_z, 0, l_x) for up = (0, 1, 0)
+    forward = np.array([-lateral[2], 0.0, lateral[0]])
     rot = np.stack([lateral, up, forward])  # rows: new axes
     spine = np.linalg.norm(x[0, :, j.top] - x[0, :, j.base], axis=-1)[present[0]]
     scale = float(np.mean(spine)) if len(spine) and np.mean(spine) > 1e-6 else 1.0
@@ -135,42 +146,49 @@ def _pad_time(y: np.ndarray, present: np.ndarray, length: int):
 
 
 def clip_windows(y: np.ndarray, present: np.ndarray, layout: Layout, window: int, stride: float,
-                 pose_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features (w, F) and kinematics (w, KIN_DIM) of one normalised clip's windows."""
-    j = _Joints(layout)
+                 pose_frames: int, kinematics: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Features (w, F) and kinematics (w, KIN_DIM; None without `kinematics`) of one normalised
+    clip's windows, all windows at once."""
+    j = _joints(layout)
     n = y.shape[1]
     starts = window_starts(n, window, stride)
     y, present = _pad_time(y, present, window)
     second = np.zeros((2,) + y.shape[1:], dtype=np.float32)
     second[: min(2, y.shape[0])] = y[:2]
     has_second = float(y.shape[0] > 1 and present[1].any())
-    feats, kins = [], []
-    for s in starts:
-        idx = np.round(np.linspace(s, s + window - 1, pose_frames)).astype(np.int64)
-        parts = []
-        for m in range(2):
-            p = second[m]
-            centre = p[idx, j.center]  # (F, 3)
-            parts += [(p[idx] - centre[:, None]).ravel(), (p[s + window - 1] - p[s]).ravel(),
-                      centre.ravel()]
-        parts.append(np.array([s / max(n, 1), has_second], dtype=np.float32))
-        feats.append(np.concatenate(parts))
-        kins.append(_kinematics(second, j, s, s + window - 1, has_second))
-    return np.stack(feats).astype(np.float32), np.stack(kins).astype(np.float32)
+    w = len(starts)
+    idx = np.round(np.linspace(starts, starts + window - 1, pose_frames, axis=1)).astype(np.int64)
+    parts = []
+    for m in range(2):
+        p = second[m]
+        poses = p[idx]  # (w, P, V, 3)
+        centre = poses[:, :, j.center]  # (w, P, 3)
+        parts += [(poses - centre[:, :, None]).reshape(w, -1),
+                  (p[starts + window - 1] - p[starts]).reshape(w, -1), centre.reshape(w, -1)]
+    parts.append(np.stack([starts / max(n, 1), np.full(w, has_second)], 1).astype(np.float32))
+    feats = np.concatenate(parts, axis=1).astype(np.float32)
+    if not kinematics:
+        return feats, None
+    return feats, _kinematics(second, j, starts, window, has_second).astype(np.float32)
 
 
-def _kinematics(p: np.ndarray, j: _Joints, a: int, b: int, has_second: float) -> np.ndarray:
-    body = p[0, a:b + 1]
-    rel = body[:, j.ends] - body[:, j.base][:, None]  # (w, parts, 3), relative to the spine base
-    root = body[:, j.base]
-    move = np.concatenate([rel[-1] - rel[0], root[-1:] - root[:1]])  # (parts + 1, 3) net
-    extent = np.concatenate([np.ptp(rel, axis=0), np.ptp(root, axis=0)[None]])  # range per axis
-    heights = [body[-1, j.lhand, 1] - body[-1, j.head, 1], body[-1, j.rhand, 1] - body[-1, j.head, 1]]
-    pair = 0.0
+def _kinematics(p: np.ndarray, j: _Joints, starts: np.ndarray, window: int,
+                has_second: float) -> np.ndarray:
+    """(w, KIN_DIM): see the module docstring; window k covers frames starts[k] .. + window - 1."""
+    frames = starts[:, None] + np.arange(window)
+    body = p[0][frames]  # (w, window, V, 3)
+    rel = body[:, :, j.ends] - body[:, :, j.base][:, :, None]  # relative to the spine base
+    root = body[:, :, j.base]
+    move = np.concatenate([rel[:, -1] - rel[:, 0], (root[:, -1] - root[:, 0])[:, None]], 1)
+    extent = np.concatenate([np.ptp(rel, axis=1), np.ptp(root, axis=1)[:, None]], 1)
+    heights = np.stack([body[:, -1, j.lhand, 1] - body[:, -1, j.head, 1],
+                        body[:, -1, j.rhand, 1] - body[:, -1, j.head, 1]], 1)
+    pair = np.zeros(len(starts))
     if has_second:
-        dist = np.linalg.norm(p[1, a:b + 1, j.base] - body[:, j.base], axis=-1)
-        pair = float(dist[-1] - dist[0])
-    return np.concatenate([move.ravel(), extent.ravel(), heights, [pair, has_second]])
+        dist = np.linalg.norm(p[1][frames][:, :, j.base] - body[:, :, j.base], axis=-1)
+        pair = (dist[:, -1] - dist[:, 0]).astype(np.float64)
+    return np.concatenate([move.reshape(len(starts), -1), extent.reshape(len(starts), -1),
+                           heights, pair[:, None], np.full((len(starts), 1), has_second)], 1)
 
 
 def with_context(f: np.ndarray, context: str) -> np.ndarray:
@@ -194,7 +212,7 @@ def augment_clip(x: np.ndarray, num_frames: int, layout: Layout, rng: np.random.
     Gaussian noise of `noise` spine lengths. It is what lets the window encoder generalise to
     unseen performers on small train sets (measured on UTD-MHAD: clip accuracy of the VST head
     62% -> 83% with lean and noise)."""
-    j = _Joints(layout)
+    j = _joints(layout)
     n = max(int(num_frames), 1)
     x = np.array(x[:, :n], dtype=np.float64)
     if warp > 0 and n > 2:
@@ -212,7 +230,7 @@ def augment_clip(x: np.ndarray, num_frames: int, layout: Layout, rng: np.random.
     a = rng.uniform(-tilt, tilt)
     rot = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(a), -np.sin(a)], [0.0, np.sin(a), np.cos(a)]])
     stretch = 1.0 + rng.uniform(-scale, scale, 3) if scale > 0 else 1.0
-    y = (x @ rot.T) * stretch + rng.normal(0.0, noise * size, x.shape)
+    y = (x @ rot.T) * stretch + rng.standard_normal(x.shape, dtype=np.float32) * (noise * size)
     return (y * present).astype(np.float32)
 
 
@@ -220,38 +238,102 @@ def split_windows(keypoint: np.ndarray, num_frames: np.ndarray, layout: Layout, 
                   stride: float, pose_frames: int, context: str = "none",
                   augment: dict | None = None, clip_frames: int = 0,
                   clip_persons: int = 2) -> WindowSet:
-    """Windows of every clip of a split (keypoint (N, M, T, V, 3)). With `augment` ({copies,
-    noise, tilt, warp, scale, seed}), `copies` perturbed versions of every clip follow the
-    originals: clip index c * N + i is copy c of clip i (copy 0 is the clip itself). With
-    `clip_frames` > 0, also the normalised clips at that length, `clip_persons` person slots
-    (one for single-person datasets: half the graph encoder's work), and the windows' spans."""
-    joints = layout.num_joints  # a graph encoder sees the layout's own joints, not the virtual
-    keypoint, layout = with_virtual_joints(keypoint, layout)
-    feats, kins, clip, offsets = [], [], [], [0]
-    clips, spans = ([], []) if clip_frames > 0 else (None, None)
-    n_clips = len(num_frames)
-    copies = 1 + (int(augment["copies"]) if augment else 0)
-    rng = np.random.default_rng(augment["seed"]) if augment else None
-    for c in range(copies):
-        for i in range(n_clips):
-            x = keypoint[i] if c == 0 else augment_clip(
-                keypoint[i], int(num_frames[i]), layout, rng, float(augment["noise"]),
-                float(augment["tilt"]), float(augment.get("warp", 0.0)),
-                float(augment.get("scale", 0.0)))
-            y, present = normalise_clip(x, int(num_frames[i]), layout)
-            f, k = clip_windows(y, present, layout, window, stride, pose_frames)
-            feats.append(with_context(f, context))
-            kins.append(k)
-            clip.append(np.full(len(f), c * n_clips + i))
+    """Windows of every clip of a split (keypoint (N, M, T, V, 3)), all held in memory. With
+    `augment` ({copies, noise, tilt, warp, scale, seed}), `copies` perturbed versions of every
+    clip follow the originals: clip index c * N + i is copy c of clip i (copy 0 is the clip
+    itself). With `clip_frames` > 0, also the normalised clips at that length, `clip_persons`
+    person slots (one for single-person datasets: half the graph encoder's work), and the
+    windows' spans. ClipWindows makes the same windows a batch of clips at a time."""
+    source = ClipWindows(keypoint, num_frames, layout, window=window, stride=stride,
+                         pose_frames=pose_frames, context=context, augment=augment,
+                         clip_frames=clip_frames, clip_persons=clip_persons)
+    return source.windows(np.arange(source.units))
+
+
+@dataclass
+class ClipWindows:
+    """The windows of a split made on demand, a batch of clips at a time, so memory holds one
+    batch whatever the split's size and the number of perturbed copies (keypoint may be the
+    prepared memory-mapped array: only the clips asked for are read). Unit u is copy u // N of
+    clip u % N (copy 0: the clip itself). A copy is perturbed by a generator seeded from
+    (augment seed, copy, clip), so a unit's windows are the same whenever and in whatever batch
+    they are made. `extra`: per-window columns of the original clips' windows (the video
+    features), appended to every copy's windows."""
+
+    keypoint: np.ndarray
+    num_frames: np.ndarray
+    layout: Layout
+    window: int
+    stride: float
+    pose_frames: int
+    context: str = "none"
+    augment: dict | None = None
+    clip_frames: int = 0
+    clip_persons: int = 2
+    extra: np.ndarray | None = None
+
+    @property
+    def clips(self) -> int:
+        return len(self.num_frames)
+
+    @property
+    def copies(self) -> int:
+        return 1 + (int(self.augment["copies"]) if self.augment else 0)
+
+    @property
+    def units(self) -> int:
+        return self.copies * self.clips
+
+    def window_counts(self) -> np.ndarray:
+        """(units,) windows per unit, without making them."""
+        n = np.maximum(np.asarray(self.num_frames, dtype=np.int64), 1)
+        per_clip = np.array([len(window_starts(int(k), self.window, self.stride)) for k in n])
+        return np.tile(per_clip, self.copies)
+
+    def windows(self, units: np.ndarray, kinematics: bool = True) -> WindowSet:
+        """The windows of `units` in that order; clip_index is the position in `units`."""
+        base = self.layout
+        joints = base.num_joints  # a graph encoder sees the layout's own joints, not the virtual
+        n_clips = self.clips
+        first = None
+        if self.extra is not None:
+            first = np.concatenate([[0], np.cumsum(self.window_counts()[:n_clips])])
+        feats, kins, clip, offsets = [], [], [], [0]
+        clips, spans = ([], []) if self.clip_frames > 0 else (None, None)
+        for pos, u in enumerate(np.asarray(units, dtype=np.int64).tolist()):
+            c, i = divmod(u, n_clips)
+            frames = int(self.num_frames[i])
+            x, layout = with_virtual_joints(np.asarray(self.keypoint[i]), base)
+            if c > 0:
+                a = self.augment
+                rng = np.random.default_rng([int(a["seed"]), c, i])
+                x = augment_clip(x, frames, layout, rng, float(a["noise"]), float(a["tilt"]),
+                                 float(a.get("warp", 0.0)), float(a.get("scale", 0.0)))
+            y, present = normalise_clip(x, frames, layout)
+            f, k = clip_windows(y, present, layout, self.window, self.stride, self.pose_frames,
+                                kinematics)
+            f = with_context(f, self.context)
+            if first is not None:
+                f = np.concatenate([f, self.extra[first[i]:first[i + 1]]], axis=1)
+            feats.append(f)
+            if kinematics:
+                kins.append(k)
+            clip.append(np.full(len(f), pos))
             offsets.append(offsets[-1] + len(f))
             if clips is not None:
-                clips.append(resample_clip(y[:, :, :joints], clip_frames, clip_persons))
-                starts = window_starts(y.shape[1], window, stride)
-                spans.append(np.stack([starts, starts + window], 1) / max(y.shape[1], window))
-    return WindowSet(np.concatenate(feats), np.concatenate(kins), np.concatenate(clip),
-                     np.asarray(offsets, dtype=np.int64),
-                     None if clips is None else np.stack(clips),
-                     None if spans is None else np.concatenate(spans).astype(np.float32))
+                clips.append(resample_clip(y[:, :, :joints], self.clip_frames, self.clip_persons))
+                starts = window_starts(y.shape[1], self.window, self.stride)
+                spans.append(np.stack([starts, starts + self.window], 1)
+                             / max(y.shape[1], self.window))
+        width = 0 if not feats else feats[0].shape[1]
+        return WindowSet(np.concatenate(feats) if feats else np.zeros((0, width), np.float32),
+                         np.concatenate(kins) if kins  # no kinematics: (W, 0)
+                         else np.zeros((sum(len(f) for f in feats), 0 if feats and not kinematics
+                                        else KIN_DIM), np.float32),
+                         np.concatenate(clip) if clip else np.zeros(0, np.int64),
+                         np.asarray(offsets, dtype=np.int64),
+                         None if clips is None else np.stack(clips),
+                         None if spans is None else np.concatenate(spans).astype(np.float32))
 
 
 def resample_clip(y: np.ndarray, frames: int, persons: int) -> np.ndarray:

@@ -2,6 +2,10 @@
 
 A sweep over a language-model knob (lora.rank, lvlm.*) finds the same key and reuses the trained
 encoder, codebook and code descriptions. Only the train split enters the key and the stage.
+
+Memory (issue 18): the train clips are read a chunk at a time (from the prepared memory-mapped
+arrays where the split is one) and their perturbed copies made on the fly (features.ClipWindows),
+for training and for the code descriptions alike; nothing holds every window.
 """
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ import numpy as np
 
 from bench.data.bundle import DataBundle
 from bench.methods.lvlm_var.config import section
+from bench.methods.lvlm_var.features import ClipWindows
+from bench.methods.lvlm_var.parts import part_windows
 from bench.methods.lvlm_var.semantics import describe_codes
-from bench.methods.lvlm_var.vst import load_vst, save_vst, train_vst
+from bench.methods.lvlm_var.vst import CHUNK_WINDOWS, load_vst, save_vst, train_vst
 from bench.specs import short_hash
 from bench.store import file_lock
 
 log = logging.getLogger("bench")
-STAGE_VERSION = 5  # bump when features, training or descriptions change
+STAGE_VERSION = 6  # bump when features, training or descriptions change
 
 
 def stage_seed(seed: int, stage: str) -> int:
@@ -34,9 +40,9 @@ def stage_seed(seed: int, stage: str) -> int:
 def train_fingerprint(data: DataBundle) -> str:
     h = hashlib.sha256()
     for arr in (data.train.keypoint, data.train.num_frames, data.train.labels):
-        a = np.ascontiguousarray(arr)
-        h.update(str((a.dtype, a.shape)).encode())
-        h.update(a.tobytes())
+        h.update(str((arr.dtype, arr.shape)).encode())
+        for i in range(0, len(arr), 256):  # a few clips at a time: same digest, no full copy
+            h.update(np.ascontiguousarray(arr[i:i + 256]).tobytes())
     return h.hexdigest()
 
 
@@ -61,24 +67,47 @@ def fit_or_load_vst(method, data: DataBundle):
         return _fit_or_load_locked(method, data, target)
 
 
+def clip_windows(method, split, data: DataBundle, augment: bool = False) -> ClipWindows:
+    """The windows of a split as method._windows makes them, made on demand a chunk of clips at
+    a time; with `augment` (VST training only) plus the perturbed copies."""
+    from bench.data.layouts import get_layout
+
+    cfg = method.config
+    aug = ({"copies": int(cfg["vst.aug_copies"]), "noise": float(cfg["vst.aug_noise"]),
+            "tilt": float(cfg["vst.aug_tilt"]), "warp": float(cfg["vst.aug_warp"]),
+            "scale": float(cfg["vst.aug_scale"]), "seed": method.seed}
+           if augment and int(cfg["vst.aug_copies"]) > 0 else None)
+    stride = data.fps / float(cfg["vst.token_rate"])
+    extra = None
+    if cfg["vst.video"] != "none":  # per original window; copies keep their clip's video
+        if method._video is None:
+            from bench.methods.lvlm_var.video import VideoFeatures
+            method._video = VideoFeatures(cfg, method.cache_dir)
+        extra = method._video.for_split(split, data, stride)
+    return ClipWindows(split.keypoint, split.num_frames, get_layout(data.layout),
+                       window=int(cfg["vst.window"]), stride=stride,
+                       pose_frames=int(cfg["vst.pose_frames"]), context=cfg["vst.context"],
+                       augment=aug, clip_frames=(int(cfg["vst.clip_frames"])
+                                                 if cfg["vst.encoder"] == "stgcn" else 0),
+                       clip_persons=min(2, data.train.keypoint.shape[1]), extra=extra)
+
+
 def _fit_or_load_locked(method, data: DataBundle, target: Path):
     cfg = method.config
     if (target / "vst.pt").is_file():
         log.info("VST cache hit: %s", target)
         return _load(target, cfg), True
     log.info("VST cache miss: training into %s", target)
-    train_windows = method._windows(data.train, data, augment=True)
-    copies = (len(train_windows.offsets) - 1) // len(data.train)  # originals + perturbed copies
-    labels = np.tile(data.train.labels, copies)
-    windows = method._windows(data.train, data)  # descriptions come from the real clips only
+    train = clip_windows(method, data.train, data, augment=True)
+    labels = np.tile(data.train.labels, train.copies)  # one per unit: clip and its copies
+    windows = clip_windows(method, data.train, data)  # descriptions come from the real clips only
     vst_cfg, threshold = section(cfg, "vst"), float(cfg["sem.still_threshold"])
     if cfg["vst.parts"] == "none":
-        model = train_vst(train_windows, labels, data.num_classes, vst_cfg, method.seed,
+        model = train_vst(train, labels, data.num_classes, vst_cfg, method.seed,
                           layout=data.layout)
-        model.descriptions = describe_codes(windows.kinematics, model.window_codes(windows),
-                                            model.code_vectors.numpy(), threshold)
+        model.descriptions = describe_streamed(windows, [model], [None], threshold, [None])[0]
     else:
-        model = _train_parts(train_windows, windows, labels, data, cfg, method.seed)
+        model = _train_parts(train, windows, labels, data, cfg, method.seed)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     _save(model, tmp)
@@ -90,28 +119,56 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path):
     return model, False
 
 
-def _train_parts(train_windows, windows, labels, data: DataBundle, cfg: dict, seed: int):
+def describe_streamed(windows: ClipWindows, models: list, columns: list, threshold: float,
+                      allowed: list) -> list[list[str]]:
+    """Each model's code descriptions (semantics.describe_codes) from the mean kinematics of the
+    windows each code holds, the windows coded a chunk of clips at a time: per code only a sum
+    and a count are kept. models[k] sees feature columns columns[k] (None: all)."""
+    from bench.methods.lvlm_var.features import KIN_DIM
+
+    sums = [np.zeros((m.size, KIN_DIM)) for m in models]
+    counts = [np.zeros(m.size, dtype=np.int64) for m in models]
+    n, step = windows.units, max(1, CHUNK_WINDOWS // 16)  # ~16 windows per clip
+    for start in range(0, n, step):
+        w = windows.windows(np.arange(start, min(n, start + step)))
+        for k, (model, cols) in enumerate(zip(models, columns)):
+            codes = model.window_codes(w if cols is None else part_windows(w, cols))
+            np.add.at(sums[k], codes, w.kinematics.astype(np.float64))
+            counts[k] += np.bincount(codes, minlength=model.size)
+    out = []
+    for model, total, count, allow in zip(models, sums, counts, allowed):
+        used = np.flatnonzero(count)
+        means = (total[used] / count[used][:, None]).astype(np.float32)
+        # one row per used code: describe_codes's mean of a code's rows is that row
+        out.append(describe_codes(means, used, model.code_vectors.numpy(), threshold, allow))
+    return out
+
+
+def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBundle, cfg: dict,
+                 seed: int):
     """vst.parts: one VST per body part on its own columns, described by that part alone."""
     from bench.data.layouts import get_layout
     from bench.methods.lvlm_var.features import with_virtual_joints
-    from bench.methods.lvlm_var.parts import DESCRIBED_BY, PartsVst, group_columns, part_windows
+    from bench.methods.lvlm_var.parts import DESCRIBED_BY, PartsVst, group_columns
     from bench.methods.lvlm_var.vqvae import CONTEXT_BLOCKS
 
     base = get_layout(data.layout)
     layout = with_virtual_joints(np.zeros((1, base.num_joints, 3)), base)[1]
-    groups = group_columns(windows, layout, cfg["vst.parts"], int(cfg["vst.pose_frames"]),
+    groups = group_columns(windows.windows(np.arange(min(1, windows.units))), layout,
+                           cfg["vst.parts"], int(cfg["vst.pose_frames"]),
                            CONTEXT_BLOCKS[cfg["vst.context"]])
-    models, descriptions, stats = [], [], {}
+    models, stats = [], {}
     for k, (name, cols) in enumerate(groups):
-        model = train_vst(part_windows(train_windows, cols), labels, data.num_classes,
-                          section(cfg, "vst"), stage_seed(seed, f"vst-part-{k}"),
-                          layout=data.layout)
-        codes = model.window_codes(part_windows(windows, cols))
-        descriptions += describe_codes(windows.kinematics, codes, model.code_vectors.numpy(),
-                                       float(cfg["sem.still_threshold"]), DESCRIBED_BY[name])
+        log.info("vst part %d/%d: %s", k + 1, len(groups), name)
+        model = train_vst(train, labels, data.num_classes, section(cfg, "vst"),
+                          stage_seed(seed, f"vst-part-{k}"), layout=data.layout, columns=cols)
         models.append(model)
         for key, value in model.train_stats.items():
             stats[key] = stats.get(key, 0.0) + value / len(groups)  # mean over parts
+    described = describe_streamed(windows, models, [c for _, c in groups],
+                                  float(cfg["sem.still_threshold"]),
+                                  [DESCRIBED_BY[name] for name, _ in groups])
+    descriptions = [d for part in described for d in part]
     return PartsVst([n for n, _ in groups], [c for _, c in groups], models, descriptions, stats)
 
 

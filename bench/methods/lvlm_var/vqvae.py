@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from bench.errors import BenchError
-from bench.methods.lvlm_var.features import WindowSet
 
 CONTEXT_BLOCKS = {"none": 1, "neighbours": 3, "clip": 4}  # features.with_context's copies
 
@@ -51,67 +50,61 @@ def decoder(dim: int, hidden: int, out_dim: int) -> nn.Module:
                          nn.Linear(hidden, out_dim))
 
 
-def train_vqvae(windows: WindowSet, clip_labels: np.ndarray, cfg: dict, device: torch.device,
-                gen: torch.Generator, enc: nn.Module, data, vq) -> dict:
-    """Train `enc` (on `data`, the windows as WindowTensors) and `vq` as a VQ-VAE; returns the
-    training statistics. cfg is the `vst.*` section, prefix stripped."""
-    raw, colw = motion_target(windows.features, int(cfg["pose_frames"]), cfg["context"],
-                              float(cfg["velocity_weight"]))
-    raw = torch.from_numpy(raw)
-    target = ((raw - raw.mean(0)) / raw.std(0).clamp(min=1e-4)).to(device)
-    colw = torch.from_numpy(colw).to(device)
-    dec = decoder(int(cfg["dim"]), int(cfg["hidden"]), target.shape[1]).to(device)
-    y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
+def train_vqvae(cfg: dict, gen: torch.Generator, enc: nn.Module, data, vq, epochs=None) -> dict:
+    """Train `enc` and `vq` as a VQ-VAE on `data` (a vst.WindowStream with reconstruction
+    targets); returns the training statistics. cfg is the `vst.*` section, prefix stripped.
+    `epochs`: a vst.EpochLog told the mean loss of each epoch."""
+    from bench.methods.lvlm_var.vst import init_codebook, vq_epochs
+
+    device = data.mean.device
+    dec = decoder(int(cfg["dim"]), int(cfg["hidden"]), len(data.t_mean)).to(device)
+    colw = data.colw
     label_weight = float(cfg["label_weight"])
     ce = nn.CrossEntropyLoss()
     opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()),
                             lr=float(cfg["lr"]), weight_decay=1e-4)
     bs = int(cfg["batch_size"])
 
-    def recon(z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        return (((dec(z) - target[idx]) ** 2) * colw).mean()
-
-    def step(loss: torch.Tensor) -> None:
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    def recon(z: torch.Tensor, batch) -> torch.Tensor:
+        return (((dec(z) - batch.target) ** 2) * colw).mean()
 
     for _ in range(int(cfg["epochs"])):  # autoencoder warm-up: codes start from good embeddings
         enc.train()
-        for idx in data.batches(bs, gen):
-            z = enc(data.batch(idx))
-            loss = recon(z, idx)
+        total, steps = 0.0, 0
+        for batch in data.epoch(bs, gen):
+            z = enc(batch.inputs)
+            loss = recon(z, batch)
             if label_weight > 0:
-                loss = loss + label_weight * ce(enc.head(z), y[idx])
-            step(loss)
-    from bench.methods.lvlm_var.vst import kmeans, vq_epochs
+                loss = loss + label_weight * ce(enc.head(z), batch.y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, steps = total + loss.detach(), steps + 1
+        if epochs is not None:
+            epochs.epoch("autoencoder", float(total) / max(steps, 1))
+    init_codebook(enc, vq, data, cfg, gen)
 
-    with torch.no_grad():
-        enc.eval()
-        z_all = torch.cat([enc(data.batch(idx)) for idx in data.batches(4096)])
-    vq.init_from(kmeans(z_all, len(vq.codebook), int(cfg["kmeans_iters"]), gen))
+    def task_loss(z_q: torch.Tensor, batch) -> torch.Tensor:
+        loss = recon(z_q, batch)
+        return loss + label_weight * ce(enc.head(z_q), batch.y) if label_weight > 0 else loss
 
-    def task_loss(z_q: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        loss = recon(z_q, idx)
-        return loss + label_weight * ce(enc.head(z_q), y[idx]) if label_weight > 0 else loss
-
-    restarts = vq_epochs(enc, vq, data, cfg, gen, opt, task_loss)
-    return {**_final_stats(enc, dec, vq, data, target, colw, y), "dead_code_restarts": restarts}
+    restarts = vq_epochs(enc, vq, data, cfg, gen, opt, task_loss, epochs)
+    return {**_final_stats(enc, dec, vq, data, colw), "dead_code_restarts": restarts}
 
 
 @torch.no_grad()
-def _final_stats(enc, dec, vq, data, target, colw, y) -> dict:
+def _final_stats(enc, dec, vq, data, colw) -> dict:
     enc.eval()
     dec.eval()
     err = recon_q = correct = 0.0
-    for idx in data.batches(4096):
-        z = enc(data.batch(idx))
+    for batch in data.ordered(4096):
+        z = enc(batch.inputs)
         code, dist = vq.nearest(z)
         q = vq.codebook[code]
         err += float(dist.clamp(min=0).sum())
         # standardised target: 1.0 is what predicting the mean of every column would score
-        recon_q += float(((((dec(q) - target[idx]) ** 2) * colw).mean(1)).sum())
-        correct += float((enc.head(q).argmax(1) == y[idx]).sum())
+        recon_q += float(((((dec(q) - batch.target) ** 2) * colw).mean(1)).sum())
+        correct += float((enc.head(q).argmax(1) == batch.y).sum())
     n = max(len(data), 1)
     return {"quantisation_error": err / n, "reconstruction_error": recon_q / n,
             "window_acc": correct / n}

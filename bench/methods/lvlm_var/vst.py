@@ -16,16 +16,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from bench.methods.lvlm_var.features import WindowSet
+from bench import progress
+from bench.methods.lvlm_var.features import ClipWindows, WindowSet
 
 log = logging.getLogger("bench")
 BLOCK = 65536  # rows per distance block: NTU's ~10^6 windows x 1024 codes would not fit at once
+# Memory bounds of the training stream (issue 18): windows made and held at once, embeddings
+# k-means starts from (a random subset of whole clips beyond it), and embeddings kept per epoch
+# for dead-code restarts (a random share of each batch beyond it).
+CHUNK_WINDOWS = 16384
+KMEANS_WINDOWS = 131072
+POOL_WINDOWS = 65536
+LOG_EVERY_S = 30.0  # an epoch line at least this often, and the first and last epochs
 
 
 @contextlib.contextmanager
@@ -189,13 +198,16 @@ def kmeans(x: torch.Tensor, k: int, iters: int, gen: torch.Generator) -> torch.T
 
 
 class WindowTensors:
-    """A WindowSet as tensors on one device (features standardised), cut into encoder batches."""
+    """A WindowSet as tensors on one device (features standardised), cut into encoder batches;
+    with `labels` (per window) and `target` (per window, standardised), what training needs."""
 
-    def __init__(self, windows: WindowSet, mean: torch.Tensor, std: torch.Tensor):
+    def __init__(self, windows: WindowSet, mean: torch.Tensor, std: torch.Tensor,
+                 labels: torch.Tensor | None = None, target: torch.Tensor | None = None):
         device = mean.device
         self.x = (torch.from_numpy(windows.features).to(device) - mean) / std
         self.offsets = windows.offsets
         self.clip_index = torch.from_numpy(windows.clip_index).to(device)
+        self.labels, self.target = labels, target
         self.clips = self.spans = None
         if windows.clips is not None:
             self.clips = torch.from_numpy(windows.clips).to(device)
@@ -225,6 +237,208 @@ class WindowTensors:
             return WindowBatch(self.x[idx])
         rows, clip_of = torch.unique(self.clip_index[idx], return_inverse=True)
         return WindowBatch(self.x[idx], self.clips[rows], clip_of, self.spans[idx])
+
+    def train_batch(self, idx: torch.Tensor) -> "TrainBatch":
+        return TrainBatch(self.batch(idx), self.labels[idx],
+                          None if self.target is None else self.target[idx])
+
+
+@dataclass
+class TrainBatch:
+    """What one training step sees: the encoder's input, the windows' clip labels and, for the
+    VQ-VAE, their standardised reconstruction targets."""
+
+    inputs: WindowBatch
+    y: torch.Tensor
+    target: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+class StoredWindows:
+    """A WindowSet already in memory behind ClipWindows's interface (unit = its clip)."""
+
+    def __init__(self, windows: WindowSet):
+        self.held = windows
+
+    @property
+    def units(self) -> int:
+        return len(self.held.offsets) - 1
+
+    def window_counts(self) -> np.ndarray:
+        return np.diff(self.held.offsets)
+
+    def windows(self, units: np.ndarray, kinematics: bool = True) -> WindowSet:
+        w = self.held
+        rows = [np.arange(w.offsets[u], w.offsets[u + 1]) for u in np.asarray(units).tolist()]
+        rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        counts = self.window_counts()[np.asarray(units, dtype=np.int64)]
+        return WindowSet(w.features[rows], w.kinematics[rows] if kinematics else
+                         np.zeros((len(rows), 0), np.float32),
+                         np.repeat(np.arange(len(counts)), counts),
+                         np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                         None if w.clips is None else w.clips[np.asarray(units, dtype=np.int64)],
+                         None if w.spans is None else w.spans[rows])
+
+
+def as_source(windows) -> "ClipWindows | StoredWindows":
+    return StoredWindows(windows) if isinstance(windows, WindowSet) else windows
+
+
+class WindowStream:
+    """Training windows streamed from a source (ClipWindows: made from the clips a chunk of
+    about CHUNK_WINDOWS windows at a time; StoredWindows: cut from memory), optionally only
+    some feature `columns` (a body part's), with each unit's clip label and, when `target` is
+    given ({pose_frames, context, velocity_weight}), the VQ-VAE's reconstruction target. One
+    pass (`scale`) fixes the standardisation of features and targets; then `epoch` yields
+    shuffled batches and `ordered` batches in unit order, neither ever holding more than a
+    chunk and one batch. Shuffling: units in random order, windows shuffled within a chunk,
+    the batch remainder of a chunk carried into the next."""
+
+    def __init__(self, source, unit_labels: np.ndarray, device: torch.device,
+                 columns: np.ndarray | None = None, target: dict | None = None):
+        self.source = as_source(source)
+        self.labels = np.asarray(unit_labels, dtype=np.int64)
+        self.device, self.columns, self.target_spec = device, columns, target
+        self.counts = self.source.window_counts()
+        self.graph = False
+        self.mean = self.std = self.t_mean = self.t_std = self.colw = None
+
+    def __len__(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def units(self) -> int:
+        return len(self.counts)
+
+    def _chunks(self, order: np.ndarray):
+        """Groups of consecutive units of `order` holding about CHUNK_WINDOWS windows."""
+        ends = np.cumsum(self.counts[order])
+        start = 0
+        while start < len(order):
+            stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK_WINDOWS,
+                                       side="right"))
+            stop = max(stop, start + 1)
+            yield order[start:stop]
+            start = stop
+
+    def _raw(self, units: np.ndarray) -> tuple[WindowSet, np.ndarray | None]:
+        """The windows of `units` (their columns) and their raw reconstruction target."""
+        from bench.methods.lvlm_var.vqvae import motion_target
+
+        w = self.source.windows(units, kinematics=False)
+        if self.columns is not None:
+            w = WindowSet(np.ascontiguousarray(w.features[:, self.columns]), w.kinematics,
+                          w.clip_index, w.offsets, w.clips, w.spans)
+        self.graph = w.clips is not None
+        target = None
+        if self.target_spec is not None:
+            t = self.target_spec
+            target = motion_target(w.features, int(t["pose_frames"]), t["context"],
+                                   float(t["velocity_weight"]))[0]
+        return w, target
+
+    def scale(self) -> None:
+        """Mean and std (unbiased, as torch.std) of the features and targets over every
+        window, merged chunk by chunk in float64 (Chan et al.'s pairwise update)."""
+        stats = [None, None]
+        for units in self._chunks(np.arange(self.units)):
+            w, target = self._raw(units)
+            for k, x in enumerate((w.features, target)):
+                if x is None or not len(x):
+                    continue
+                x = x.astype(np.float64)
+                n_b, mean_b = len(x), x.mean(0)
+                m2_b = ((x - mean_b) ** 2).sum(0)
+                if stats[k] is None:
+                    stats[k] = [n_b, mean_b, m2_b]
+                    continue
+                n_a, mean_a, m2_a = stats[k]
+                n = n_a + n_b
+                delta = mean_b - mean_a
+                stats[k] = [n, mean_a + delta * n_b / n, m2_a + m2_b + delta ** 2 * n_a * n_b / n]
+
+        def finish(st, floor):
+            n, mean, m2 = st
+            std = np.sqrt(m2 / max(n - 1, 1))
+            return (torch.from_numpy(mean.astype(np.float32)).to(self.device),
+                    torch.from_numpy(std.astype(np.float32)).clamp(min=floor).to(self.device))
+
+        self.mean, self.std = finish(stats[0], 1e-4)
+        if self.target_spec is not None:
+            from bench.methods.lvlm_var.vqvae import motion_target
+
+            t = self.target_spec
+            self.t_mean, self.t_std = finish(stats[1], 1e-4)
+            width = len(self.mean)
+            colw = motion_target(np.zeros((1, width), np.float32), int(t["pose_frames"]),
+                                 t["context"], float(t["velocity_weight"]))[1]
+            self.colw = torch.from_numpy(colw).to(self.device)
+
+    def _tensors(self, units: np.ndarray) -> WindowTensors:
+        w, target = self._raw(units)
+        labels = torch.from_numpy(self.labels[units][w.clip_index]).to(self.device)
+        t = None
+        if target is not None:
+            t = (torch.from_numpy(target).to(self.device) - self.t_mean) / self.t_std
+        return WindowTensors(w, self.mean, self.std, labels, t)
+
+    def epoch(self, size: int, gen: torch.Generator):
+        """Shuffled TrainBatches of `size` windows (the graph encoder: groups of whole clips)."""
+        order = torch.randperm(self.units, generator=gen, device=gen.device).cpu().numpy()
+        carry = None
+        for units in self._chunks(order):
+            data = self._tensors(units)
+            if self.graph:
+                yield from (data.train_batch(idx) for idx in data.batches(size, gen))
+                continue
+            x, y, t = data.x, data.labels, data.target
+            if carry is not None:
+                x, y = torch.cat([carry.inputs.features, x]), torch.cat([carry.y, y])
+                t = None if t is None else torch.cat([carry.target, t])
+            perm = torch.randperm(len(x), generator=gen, device=gen.device).to(x.device)
+            full = len(x) // size * size
+            for idx in perm[:full].split(size):
+                yield TrainBatch(WindowBatch(x[idx]), y[idx], None if t is None else t[idx])
+            rest = perm[full:]
+            carry = (TrainBatch(WindowBatch(x[rest]), y[rest], None if t is None else t[rest])
+                     if len(rest) else None)
+        if carry is not None:
+            yield carry
+
+    def ordered(self, size: int, units: np.ndarray | None = None):
+        """TrainBatches in unit order (of `units`, default all), for passes without training."""
+        for chunk in self._chunks(np.arange(self.units) if units is None else units):
+            data = self._tensors(chunk)
+            yield from (data.train_batch(idx) for idx in data.batches(size))
+
+    def sample_units(self, limit: int, gen: torch.Generator) -> np.ndarray | None:
+        """None when all windows fit in `limit`; else random whole units holding about
+        `limit` windows, in unit order."""
+        if len(self) <= limit:
+            return None
+        order = torch.randperm(self.units, generator=gen, device=gen.device).cpu().numpy()
+        keep = int(np.searchsorted(np.cumsum(self.counts[order]), limit, side="right"))
+        return np.sort(order[:max(keep, 1)])
+
+
+class EpochLog:
+    """Plain progress lines for the VST's epochs ("vst epoch 3/40 loss 0.1234 (12.3s)", the
+    first, the last and one at least every LOG_EVERY_S seconds) and the run's progress step."""
+
+    def __init__(self, total: int, what: str = "vst"):
+        self.total, self.what, self.done = total, what, 0
+        self.started = self.last = time.perf_counter()
+
+    def epoch(self, phase: str, loss: float) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        progress.step(self.done, self.total, self.what)
+        if self.done in (1, self.total) or now - self.last >= LOG_EVERY_S:
+            self.last = now
+            log.info("%s epoch %d/%d %s loss %.4f (%.1fs)", self.what, self.done, self.total,
+                     phase, loss, now - self.started)
 
 
 @dataclass
@@ -331,75 +545,102 @@ def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
             "clip_distinct_tokens": float(np.mean(distinct)) if distinct else 0.0}
 
 
-def train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-              seed: int, device: str | None = None, layout: str = "") -> VstModel:
+def train_vst(windows: WindowSet | ClipWindows, clip_labels: np.ndarray, num_classes: int,
+              cfg: dict, seed: int, device: str | None = None, layout: str = "",
+              columns: np.ndarray | None = None) -> VstModel:
     """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped;
-    `layout`: the skeleton layout's name, for the graph encoder). On a GPU when there is one
-    (NTU's millions of windows), else on one CPU thread; the model comes back on the CPU either
-    way (tokenisation runs there)."""
+    `layout`: the skeleton layout's name, for the graph encoder). `windows`: held in memory, or
+    a ClipWindows that makes them (and the perturbed copies) a chunk of clips at a time;
+    `clip_labels`: one per clip (unit) of it; `columns`: train on these feature columns only
+    (a body part's). On a GPU when there is one (NTU's millions of windows), else on one CPU
+    thread; the model comes back on the CPU either way (tokenisation runs there)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     with single_thread() if device == "cpu" else contextlib.nullcontext():
         model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device),
-                           layout)
+                           layout, columns)
     model.encoder.cpu()
     model.quantizer.cpu()
     model.mean, model.std = model.mean.cpu(), model.std.cpu()
     return model
 
 
-def _train_vst(windows: WindowSet, clip_labels: np.ndarray, num_classes: int, cfg: dict,
-               seed: int, device: torch.device, layout: str) -> VstModel:
+def _train_vst(windows, clip_labels: np.ndarray, num_classes: int, cfg: dict, seed: int,
+               device: torch.device, layout: str, columns) -> VstModel:
     gen = torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
-    y = torch.from_numpy(np.asarray(clip_labels)[windows.clip_index]).long().to(device)
-    raw = torch.from_numpy(windows.features)  # a view: WindowTensors makes the device copy
-    mean, std = raw.mean(0).to(device), raw.std(0).clamp(min=1e-4).to(device)
-    data = WindowTensors(windows, mean, std)
-    spec = {"kind": cfg["encoder"], "in_dim": int(data.x.shape[1]), "hidden": int(cfg["hidden"]),
+    target = None
+    if cfg["objective"] == "reconstruct":
+        target = {k: cfg[k] for k in ("pose_frames", "context", "velocity_weight")}
+    data = WindowStream(windows, clip_labels, device, columns, target)
+    data.scale()
+    spec = {"kind": cfg["encoder"], "in_dim": int(len(data.mean)), "hidden": int(cfg["hidden"]),
             "dim": int(cfg["dim"]), "num_classes": int(num_classes), "layout": layout,
             "channels": int(cfg["gcn_channels"])}
     enc = build_encoder(dropout=float(cfg["dropout"]), **spec).to(device)
     vq = VectorQuantizer(int(cfg["codebook"]), int(cfg["dim"]), float(cfg["ema_decay"])).to(device)
-    model = VstModel(enc, vq, mean, std, 0.0, spec=spec)
+    model = VstModel(enc, vq, data.mean, data.std, 0.0, spec=spec)
+    log.info("vst: %d windows of %d clips (with perturbed copies) on %s, %d + %d epochs",
+             len(data), data.units, device, int(cfg["epochs"]), int(cfg["vq_epochs"]))
+    epochs = EpochLog(int(cfg["epochs"]) + int(cfg["vq_epochs"]))
     if cfg["objective"] == "reconstruct":
         from bench.methods.lvlm_var.vqvae import train_vqvae
-        stats = train_vqvae(windows, clip_labels, cfg, device, gen, enc, data, vq)
+        stats = train_vqvae(cfg, gen, enc, data, vq, epochs)
     else:
-        stats = _train_classifier_vst(model, data, y, cfg, gen)
+        stats = _train_classifier_vst(model, data, cfg, gen, epochs)
     model.switch_cost = float(cfg["flicker_weight"]) * stats["quantisation_error"]
     model.train_stats.update(stats)
     return model
 
 
-def vq_epochs(enc: nn.Module, vq: VectorQuantizer, data: WindowTensors, cfg: dict,
-              gen: torch.Generator, opt, task_loss) -> int:
+def init_codebook(enc: nn.Module, vq: VectorQuantizer, data: WindowStream, cfg: dict,
+                  gen: torch.Generator) -> None:
+    """k-means on the train windows' embeddings: all of them, or beyond KMEANS_WINDOWS those
+    of a random subset of whole clips."""
+    units = data.sample_units(KMEANS_WINDOWS, gen)
+    with torch.no_grad():
+        enc.eval()
+        z = [enc(b.inputs) for b in data.ordered(4096, units)]
+    z_all = torch.cat(z) if z else torch.zeros(0, vq.codebook.shape[1], device=vq.codebook.device)
+    vq.init_from(kmeans(z_all, len(vq.codebook), int(cfg["kmeans_iters"]), gen))
+
+
+def vq_epochs(enc: nn.Module, vq: VectorQuantizer, data: WindowStream, cfg: dict,
+              gen: torch.Generator, opt, task_loss, epochs: EpochLog | None = None) -> int:
     """`vst.vq_epochs` of encoder + codebook training: straight-through quantisation,
-    task_loss(z_q, idx) plus the commitment loss, EMA codebook updates, and codes no window
-    used in an epoch restarted from that epoch's embeddings. Returns the restarts."""
+    task_loss(z_q, batch) plus the commitment loss, EMA codebook updates, and codes no window
+    used in an epoch restarted from that epoch's embeddings (beyond POOL_WINDOWS, a random
+    share of each batch's). Returns the restarts."""
     restarts = 0
+    share = POOL_WINDOWS / len(data) if len(data) > POOL_WINDOWS else None
     for _ in range(int(cfg["vq_epochs"])):
         enc.train()
         used = torch.zeros(len(vq.codebook), dtype=torch.bool, device=vq.codebook.device)
-        pool = []
-        for idx in data.batches(int(cfg["batch_size"]), gen):
-            z = enc(data.batch(idx))
+        pool, total, steps = [], 0.0, 0
+        for batch in data.epoch(int(cfg["batch_size"]), gen):
+            z = enc(batch.inputs)
             code = vq.nearest(z.detach())[0]
             q = vq.codebook[code]
             z_q = z + (q - z).detach()  # straight-through
-            loss = task_loss(z_q, idx) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
+            loss = task_loss(z_q, batch) + float(cfg["commitment"]) * ((z - q) ** 2).sum(1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
             vq.ema_update(z.detach(), code)
             used[code] = True
-            pool.append(z.detach())
+            kept = z.detach()
+            if share is not None:
+                kept = kept[torch.rand(len(kept), generator=gen, device=gen.device) < share]
+            pool.append(kept)
+            total, steps = total + loss.detach(), steps + 1
         if cfg["restart_dead"]:
             restarts += vq.restart(~used, torch.cat(pool), gen)
+        if epochs is not None:
+            epochs.epoch("vq", float(total) / max(steps, 1))
     return restarts
 
 
-def _train_classifier_vst(model: VstModel, data: WindowTensors, y: torch.Tensor, cfg: dict,
-                          gen: torch.Generator) -> dict:
+def _train_classifier_vst(model: VstModel, data: WindowStream, cfg: dict,
+                          gen: torch.Generator, epochs: EpochLog | None = None) -> dict:
     """`vst.objective=classify` (the earlier VST, an ablation value): the encoder learns to tell
     classes apart from windows (cross-entropy on the clip label), then the codebook is fitted."""
     enc, vq = model.encoder, model.quantizer
@@ -408,17 +649,27 @@ def _train_classifier_vst(model: VstModel, data: WindowTensors, y: torch.Tensor,
     ce = nn.CrossEntropyLoss()
     for _ in range(int(cfg["epochs"])):
         enc.train()
-        for idx in data.batches(bs, gen):
-            loss = ce(enc.head(enc(data.batch(idx))), y[idx])
+        total, steps = 0.0, 0
+        for batch in data.epoch(bs, gen):
+            loss = ce(enc.head(enc(batch.inputs)), batch.y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-    vq.init_from(kmeans(model.embed(data), vq.codebook.shape[0], int(cfg["kmeans_iters"]), gen))
-    restarts = vq_epochs(enc, vq, data, cfg, gen, opt, lambda z_q, idx: ce(enc.head(z_q), y[idx]))
+            total, steps = total + loss.detach(), steps + 1
+        if epochs is not None:
+            epochs.epoch("classify", float(total) / max(steps, 1))
+    init_codebook(enc, vq, data, cfg, gen)
+    restarts = vq_epochs(enc, vq, data, cfg, gen, opt,
+                         lambda z_q, batch: ce(enc.head(z_q), batch.y), epochs)
+    err = correct = 0.0
     with torch.no_grad():
-        code, dist = vq.nearest(model.embed(data))
-        acc = float((enc.head(vq.codebook[code]).argmax(1) == y).float().mean())
-    return {"quantisation_error": dist.clamp(min=0).mean().item(), "window_acc": acc,
+        enc.eval()
+        for batch in data.ordered(4096):
+            code, dist = vq.nearest(enc(batch.inputs))
+            err += float(dist.clamp(min=0).sum())
+            correct += float((enc.head(vq.codebook[code]).argmax(1) == batch.y).sum())
+    n = max(len(data), 1)
+    return {"quantisation_error": err / n, "window_acc": correct / n,
             "dead_code_restarts": restarts}
 
 
