@@ -292,7 +292,7 @@ def load_bundle(source: DataSource, workers: int = 1):
 
 
 def _prepared_arrays(source: DataSource, workers: int) -> dict:
-    from bench.data.ntu_loader import MAX_BODIES, load_ntu_arrays
+    from bench.data.ntu_loader import MAX_BODIES, write_ntu_keypoint
     from bench.data.prepared import build_once, content_digest, load_arrays, prepared_key, \
         save_arrays
 
@@ -301,10 +301,10 @@ def _prepared_arrays(source: DataSource, workers: int) -> dict:
     key = prepared_key("ntu", digest, {"max_bodies": MAX_BODIES, "version": ARRAYS_VERSION})
 
     def fill(tmp: Path) -> None:
-        keypoint, num_frames, _ = load_ntu_arrays([source.files[n] for n in names],
-                                                  workers=workers)
-        save_arrays(tmp, {"keypoint": keypoint, "num_frames": num_frames},
-                    {"names": names, "digest": digest})
+        # clip by clip into the file: the padded array is never in memory
+        num_frames, _ = write_ntu_keypoint([source.files[n] for n in names],
+                                           tmp / "keypoint.npy", workers=workers)
+        save_arrays(tmp, {"num_frames": num_frames}, {"names": names, "digest": digest})
 
     arrays = load_arrays(build_once(key, fill), ("keypoint", "num_frames"))
     arrays["names"] = arrays["meta"]["names"]

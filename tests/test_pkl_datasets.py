@@ -185,7 +185,7 @@ def test_ntu_arrays_are_cached_by_content(ntu_export, tmp_path, monkeypatch):
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(ntu_loader, "load_ntu_arrays", no_parsing)
+    monkeypatch.setattr(ntu_loader, "write_ntu_keypoint", no_parsing)
     copy = shutil.copytree(root, tmp_path / "copy")
     again = load_bundle(resolve_source(SUITES.get("mini-xsub"), str(copy)))
     assert np.array_equal(again.train.keypoint, bundle.train.keypoint)

@@ -58,8 +58,7 @@ def test_preparing_a_pickle_stays_within_twice_its_data(bench_script, tmp_path):
 def test_preparing_a_raw_ntu_folder_stays_within_twice_its_data(bench_script, tmp_path):
     root = tmp_path / "ntu"
     real = bench_script.make_ntu(root, 15, templates=8)
-    # the writer bench's NTU preparation is meant to use (see ntu_loader.write_ntu_keypoint)
-    keypoint = assert_within_twice(bench_script, "ntu-write", root, real, tmp_path / "cache")
+    keypoint = assert_within_twice(bench_script, "ntu", root, real, tmp_path / "cache")
     files = list(find_skeleton_files(root).values())
     some = [0, 1, 7, len(files) - 1]
     expected, frames, _ = load_ntu_arrays([files[i] for i in some])
