@@ -176,3 +176,20 @@ def test_vst_epochs_are_logged(bundle, caplog):
     lines = [r.getMessage() for r in caplog.records if "vst epoch" in r.getMessage()]
     assert lines[0].startswith("vst epoch 1/5 autoencoder loss ")
     assert lines[-1].startswith("vst epoch 5/5 vq loss ") and lines[-1].endswith("s)")
+
+
+def test_encode_clips_in_chunks_equals_coding_all_windows(bundle, monkeypatch):
+    import bench.methods.lvlm_var.vst as vst
+
+    src = _source(bundle.train, 0)
+    model = vst.train_vst(src, bundle.train.labels, 4, _vst_cfg(epochs=1, vq_epochs=1),
+                          seed=2, device="cpu", layout="ntu25")
+    test = _source(bundle.test, 0)
+    held = test.windows(np.arange(test.units))
+    monkeypatch.setattr(vst, "CHUNK_WINDOWS", 16 * 3)  # 3 clips a chunk
+    codes, raw, windows = vst.encode_clips(model, test)
+    assert np.array_equal(codes, model.window_codes(held))
+    assert np.array_equal(raw, model.window_codes(held, 0.0))
+    assert np.array_equal(windows.offsets, held.offsets)
+    assert vst.clip_tokens(codes, windows, False, 80) == vst.clip_tokens(
+        model.window_codes(held), held, False, 80)

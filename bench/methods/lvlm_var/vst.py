@@ -483,6 +483,26 @@ class VstModel:
         return self.quantizer.codebook
 
 
+def encode_clips(model, windows: ClipWindows) -> tuple[np.ndarray, np.ndarray, WindowSet]:
+    """Every clip's window codes, with the model's switch cost and with none, made a chunk of
+    clips at a time (model: a VstModel or PartsVst): what tokenising a split needs, without
+    every window's features at once. The WindowSet carries clip_index and offsets only (for
+    clip_tokens and code_stats)."""
+    codes, raw, counts = [], [], []
+    n, step = windows.units, max(1, CHUNK_WINDOWS // 16)  # ~16 windows per clip
+    for start in range(0, n, step):
+        w = windows.windows(np.arange(start, min(n, start + step)), kinematics=False)
+        codes.append(model.window_codes(w))
+        raw.append(model.window_codes(w, 0.0))
+        counts.append(np.diff(w.offsets))
+    counts = np.concatenate(counts) if counts else np.zeros(0, np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    total = int(offsets[-1])
+    held = WindowSet(np.zeros((total, 0), np.float32), np.zeros((total, 0), np.float32),
+                     np.repeat(np.arange(len(counts)), counts), offsets)
+    return np.concatenate(codes), np.concatenate(raw), held
+
+
 def viterbi(dist: np.ndarray, switch_cost: float) -> np.ndarray:
     """argmin over code paths of sum(dist[t, k_t]) + switch_cost * #(k_t != k_{t-1})."""
     t_len, k = dist.shape
