@@ -13,6 +13,16 @@ MFU counts model FLOPs only (no recomputation from gradient checkpointing), per 
   LoRA training: forward + the activation gradients (2x forward); the frozen weights get no
   weight gradients, so 3x forward, not the usual 6N of full fine-tuning.
 `--geometry tiny` runs the same code on the CPU in seconds (a check of the script, not a number).
+
+Data-parallel LoRA training (what `--gpus-per-run N` does for LVLM-VAR), one process per GPU:
+
+    torchrun --standalone --nproc-per-node N benchmarks/lvlm_gpu.py --data-parallel [...]
+
+Each rank trains on `--batch` rows (global batch N x batch) and the gradients are summed with
+LVLM-VAR's own reducer (bench/methods/lvlm_var/distributed.py, one all-reduce per step); rank 0
+reports the global LoRA-training tokens/s, the time of the gradient all-reduce, and (with
+`--single FILE.json`, this script's one-GPU output) the scaling efficiency against one GPU.
+On CPUs it runs over gloo (`--geometry tiny`: a check of the script).
 """
 from __future__ import annotations
 
@@ -79,17 +89,24 @@ def time_it(fn, device: str, warmup: int, iters: int) -> float:
 
 
 def bench_one(geometry: str, seq_len: int, batch: int, device: str, peak: float | None,
-              iters: int, rank: int) -> dict:
+              iters: int, rank: int, group=None) -> dict:
+    """One shape. With a data-parallel `group` (this process is one of its ranks, `batch` rows
+    each) only LoRA training is measured, with the gradients summed over the ranks."""
     import torch
-    from peft import LoraConfig, get_peft_model
 
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    if group is not None:
+        torch.manual_seed(0)  # the same frozen weights and rows on every rank
     model, config = build_model(geometry, device, dtype)
     fwd_flops, n_params = flops_per_token(config, seq_len)
     ids = torch.randint(0, VOCAB, (batch, seq_len), device=device)
-    tokens = batch * seq_len
-    result = {"geometry": geometry, "seq_len": seq_len, "batch": batch, "device": device,
+    procs = group.size if group is not None else 1
+    tokens = batch * seq_len * procs
+    result = {"geometry": geometry, "seq_len": seq_len, "batch": batch * procs, "device": device,
               "matmul_params": n_params, "lora_rank": rank}
+    if group is not None:
+        result["procs"] = procs
+        return _train(model, ids, device, iters, rank, tokens, fwd_flops, peak, result, group)
 
     model.eval()
     with torch.no_grad():
@@ -107,6 +124,14 @@ def bench_one(geometry: str, seq_len: int, batch: int, device: str, peak: float 
     full = time_it(decode, device, 1, max(1, iters // 2))
     result["decode_tokens_per_s"] = batch * 24 / max(full - prefill, 1e-9)
 
+    return _train(model, ids, device, iters, rank, tokens, fwd_flops, peak, result)
+
+
+def _train(model, ids, device, iters, rank, tokens, fwd_flops, peak, result, group=None) -> dict:
+    """LoRA training steps/s; with a group, each step's gradients are summed over its ranks."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
     lora = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05, bias="none",
                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
                                       "up_proj", "down_proj"])
@@ -115,21 +140,35 @@ def bench_one(geometry: str, seq_len: int, batch: int, device: str, peak: float 
         peft_model.gradient_checkpointing_enable()
     peft_model.enable_input_require_grads()
     peft_model.train()
-    opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-4)
+    params = [p for p in peft_model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-4)
+    if group is not None:
+        group.broadcast(params)
 
     def step():
         loss = peft_model(input_ids=ids, labels=ids, use_cache=False).loss
         loss.backward()
+        if group is not None:
+            group.sum_gradients(params, loss)
         opt.step()
         opt.zero_grad(set_to_none=True)
     train = time_it(step, device, 1, iters)
     result["train_tokens_per_s"] = tokens / train
-    result["train_samples_per_s"] = batch / train
+    result["train_samples_per_s"] = result["batch"] / train
+    if group is not None:  # the all-reduce alone, on gradients of the real sizes
+        loss = peft_model(input_ids=ids, labels=ids, use_cache=False).loss
+        loss.backward()
+        reduce_s = time_it(lambda: group.sum_gradients(params, loss.detach()), device, 1, iters)
+        result["allreduce_ms"] = 1e3 * reduce_s
+        result["trainable_params"] = sum(p.numel() for p in params)
     if device == "cuda":
         result["max_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
     if peak:
-        result["prefill_mfu"] = result["prefill_tokens_per_s"] * fwd_flops / (peak * 1e12)
-        result["train_mfu"] = result["train_tokens_per_s"] * 3 * fwd_flops / (peak * 1e12)
+        procs = result.get("procs", 1)
+        if "prefill_tokens_per_s" in result:
+            result["prefill_mfu"] = result["prefill_tokens_per_s"] * fwd_flops / (peak * 1e12)
+        result["train_mfu"] = (result["train_tokens_per_s"] * 3 * fwd_flops
+                               / (procs * peak * 1e12))  # per GPU
     return result
 
 
@@ -153,6 +192,11 @@ def main(argv=None) -> int:
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--peak-tflops", type=float, help="dense bf16 peak (default: by GPU name)")
     parser.add_argument("--out", help="also write the results as JSON here")
+    parser.add_argument("--data-parallel", action="store_true",
+                        help="under torchrun: LoRA training only, --batch rows per process, "
+                        "gradients summed over the processes")
+    parser.add_argument("--single", help="with --data-parallel: this script's one-GPU JSON "
+                        "output, for the scaling efficiency")
     args = parser.parse_args(argv)
     import torch
 
@@ -161,6 +205,8 @@ def main(argv=None) -> int:
         print("no GPU: only `--geometry tiny` runs on the CPU (a check of the script)",
               file=sys.stderr)
         return 2
+    if args.data_parallel:
+        return data_parallel(args, device)
     peak = device_peak(device, args.peak_tflops)
     name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     results = []
@@ -181,6 +227,54 @@ def main(argv=None) -> int:
                   f"({r['train_samples_per_s']:.2f} samples/s){mfu}", flush=True)
             if args.out:  # after every shape: a run cut short keeps what it measured
                 Path(args.out).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def data_parallel(args, device: str) -> int:
+    """LoRA training on every torchrun rank; rank 0 prints and writes the results."""
+    import torch
+
+    from bench.methods.lvlm_var.distributed import join
+
+    group = join()
+    if group is None:
+        print("--data-parallel runs under torchrun with 2 or more processes: torchrun "
+              "--standalone --nproc-per-node N benchmarks/lvlm_gpu.py --data-parallel",
+              file=sys.stderr)
+        return 2
+    single = json.loads(Path(args.single).read_text()) if args.single else []
+    peak = device_peak(device, args.peak_tflops)
+    name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
+    results = []
+    try:
+        for geometry in args.geometry.split(","):
+            for seq_len in (int(s) for s in args.seq_lens.split(",")):
+                r = bench_one(geometry, seq_len, args.batch, device, peak, args.iters,
+                              args.rank, group)
+                if device == "cuda":
+                    gc.collect()
+                    torch.cuda.empty_cache()
+                    torch.cuda.reset_peak_memory_stats()
+                if not group.is_main:
+                    continue
+                r["device_name"] = name
+                one = next((x for x in single if x["geometry"] == geometry
+                            and x["seq_len"] == seq_len and x["batch"] == args.batch), None)
+                if one:  # weak scaling: the same rows per GPU as the one-GPU run
+                    r["scaling_efficiency"] = (r["train_tokens_per_s"]
+                                               / (r["procs"] * one["train_tokens_per_s"]))
+                results.append(r)
+                extra = (f", {r['scaling_efficiency']:.0%} of {r['procs']} x one GPU"
+                         if one else "") + (f", MFU {r['train_mfu']:.1%} per GPU" if peak else "")
+                print(f"[{name} x {r['procs']}] {geometry} seq {seq_len} batch {args.batch} per "
+                      f"process: LoRA train {r['train_tokens_per_s']:.0f} tok/s "
+                      f"({r['train_samples_per_s']:.2f} samples/s), gradient all-reduce "
+                      f"{r['allreduce_ms']:.1f} ms for {r['trainable_params'] / 1e6:.2f}M "
+                      f"weights{extra}", flush=True)
+                if args.out:
+                    Path(args.out).write_text(json.dumps(results, indent=1))
+    finally:
+        group.close()
     return 0
 
 

@@ -144,10 +144,11 @@ def join() -> Group | None:
 
     rank = int(os.environ["RANK"])
     owned = not dist.is_initialized()
-    if torch.cuda.is_available():
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", size))
+    cuda = torch.cuda.is_available() and torch.cuda.device_count() >= local  # a GPU per rank
+    if cuda:
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))  # "cuda" means this rank's GPU
     if owned:
-        cuda = torch.cuda.is_available()
         dist.init_process_group(backend="nccl" if cuda else "gloo",
                                 timeout=NCCL_TIMEOUT if cuda else COORDINATION_TIMEOUT)
     cpu = None

@@ -114,6 +114,8 @@ class LvlmVar(Method):
         group = join()  # None unless torchrun started this run's processes (--gpus-per-run N)
         try:
             self._fit(data, group)
+            if group is not None:
+                group.barrier()  # all ranks done before the group closes
         finally:
             if group is not None:  # prediction runs as in one process, on every rank
                 group.close()
