@@ -260,7 +260,7 @@ def _build_llava15(cfg: dict, num_codes: int) -> Backbone:
         from transformers import BitsAndBytesConfig
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_quant_type="nf4")
-        kwargs["device_map"] = {"": 0}
+        kwargs["device_map"] = {"": torch.cuda.current_device()}  # a data-parallel rank's GPU
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = LlavaForConditionalGeneration.from_pretrained(path, **kwargs)
     placeholder = int(model.config.image_token_index)
