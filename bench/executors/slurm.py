@@ -7,6 +7,8 @@ A multi-GPU run is one Slurm task holding all its GPUs and running torchrun insi
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import threading
 import time
 import traceback
@@ -20,10 +22,18 @@ from bench.executors.task import invoke
 
 CLUSTERS = ("slurm", "local", "debug")
 FORCED_CHECK_S = 10.0  # how often to ask sacct about jobs that died without a result file
+STOP_WAIT_S = 10.0  # local backend: how long stop() waits for cancelled jobs' processes
 
 
 def guarded_invoke(fn, args, kwargs, env, procs):
-    """Never raises (submitit's debug backend would open pdb): errors come back as text."""
+    """Never raises (submitit's debug backend would open pdb): errors come back as text.
+
+    In a Slurm (or submitit local) job, SIGTERM ends the run at once: submitit ignores it
+    (meant for jobs that checkpoint on preemption; a run does not), so a cancelled run would
+    go on for Slurm's KillWait and could commit after the driver let go of the folder."""
+    if os.environ.get("SUBMITIT_EXECUTOR") in ("slurm", "local") \
+            and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         return True, invoke(fn, args, kwargs, env, procs)
     except BaseException:  # noqa: BLE001 - reported to the driver as the run's failure
@@ -148,17 +158,47 @@ class SlurmExecutor:
                     self._launch_locked()
             self._stop.wait(self.poll_s)
 
-    def shutdown(self) -> None:
+    def stop(self) -> int:
+        """Cancel every job not finished (SIGINT/SIGTERM to the driver, or an aborted sweep) and
+        submit no other; returns how many there were. On Slurm one `scancel` names every job
+        (an array by its id: that cancels its tasks still queued or running, finished ones are
+        unaffected); submitit's local backend gets each job's cancel, then the job processes are
+        waited for (killed after STOP_WAIT_S)."""
         self._stop.set()
         self._poller.join(timeout=5)
         with self._lock:
             left, self._pending = self._pending, []
-            for _, future in self._queue:
-                future.cancel()
+            for _, future in self._queue:  # never submitted
+                future.set_exception(RuntimeError("not submitted: the sweep stopped"))
             self._queue = []
-        for job, future in left:  # interrupted sweep: do not leave jobs queued on the cluster
+        if self.cluster == "slurm" and left:
+            ids = sorted({str(job.job_id).split("_")[0] for job, _ in left})
             try:
-                job.cancel(check=False)
-            except Exception:  # noqa: BLE001 - best effort
-                pass
-            future.cancel()
+                subprocess.run(["scancel", *ids], capture_output=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                pass  # best effort: the jobs then end at their time limit
+        elif left:
+            for job, _ in left:
+                try:
+                    job.cancel(check=False)
+                except Exception:  # noqa: BLE001 - already ended
+                    pass
+            self._wait_local([job for job, _ in left])
+        for _, future in left:  # (running futures ignore cancel(): fail them instead)
+            if not future.done():
+                future.set_exception(RuntimeError("the job was cancelled: the sweep stopped"))
+        return len(left)
+
+    def _wait_local(self, jobs) -> None:
+        procs = [p for p in (getattr(job, "_process", None) for job in jobs) if p is not None]
+        deadline = time.monotonic() + STOP_WAIT_S
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def shutdown(self) -> None:
+        """After a sweep: an interrupted one leaves no job queued or running on the cluster."""
+        self.stop()
