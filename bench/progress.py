@@ -152,7 +152,7 @@ class SweepProgress:
     def eta(self) -> float | None:
         """Seconds until the sweep ends: each running run's remaining time and each waiting
         run's expected duration (same method's finished runs, else any run's), laid out on the
-        workers as they free up. None while nothing can be estimated."""
+        workers as they free up. None while a running run has no estimate yet."""
         if self.done >= self.total:
             return 0.0
         now = time.monotonic()
@@ -161,12 +161,11 @@ class SweepProgress:
         waiting_ids = [r for r in self.methods if r not in self._finished and r not in left]
         waiting = [self._typical(self.methods[r]) for r in waiting_ids]
         waiting += [None] * max(0, self.total - self.done - len(running) - len(waiting))
+        # A waiting run of a method not seen yet: like the runs seen so far. A running one
+        # stays unknown until its stage moves (another method's duration says nothing of it).
         known = [d for _, d in self._durations] or [
             (now - self._seen[r]["since"]) + t for r, t in left.items() if t is not None]
         fallback = sum(known) / len(known) if known else None
-        for r, t in left.items():
-            if t is None and fallback is not None:
-                left[r] = max(fallback - (now - self._seen.get(r, {}).get("since", now)), 0.0)
         waiting = [fallback if w is None else w for w in waiting]
         if any(t is None for t in left.values()) or any(w is None for w in waiting):
             return None

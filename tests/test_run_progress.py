@@ -84,6 +84,20 @@ def test_eta_unknown_until_a_stage_moves(clock):
     assert sweep.run_eta("a") == pytest.approx(120)
 
 
+def test_a_fast_method_says_nothing_of_a_slow_one(clock):
+    sweep = SweepProgress(2, stream=io.StringIO(), live=False, workers=2,
+                          methods={"knn-1": "knn", "stgcn-1": "stgcn"})
+    sweep.update({"knn-1": {"done": 0, "total": 3, "label": "data"},
+                  "stgcn-1": {"done": 1, "total": 3, "label": "fit"}})
+    clock.now += 12
+    sweep.finished({"run_id": "knn-1", "status": "done", "metrics": {}})
+    assert sweep.eta() is None  # not "0s" from knn's 12 s
+    sweep.update({"stgcn-1": {"done": 0, "total": 50, "label": "stgcn epoch 1/10"}})
+    clock.now += 10
+    sweep.update({"stgcn-1": {"done": 5, "total": 50, "label": "stgcn epoch 1/10"}})
+    assert sweep.eta() == pytest.approx(90)
+
+
 def test_plain_progress_lines_off_a_terminal(clock, monkeypatch):
     out = io.StringIO()
     sweep = SweepProgress(2, stream=out, live=False, workers=2)
