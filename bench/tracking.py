@@ -58,8 +58,9 @@ def run_dir() -> Path | None:
 
 
 def scalar(tag: str, value: float, step: int) -> None:
-    """One point of a training curve (e.g. "lora/loss" at step 12); free when tracking is off."""
-    if not active():
+    """One point of a training curve (e.g. "lora/loss" at step 12); free when tracking is off.
+    Under torchrun only rank 0 writes (the other ranks' folders are dropped)."""
+    if not active() or int(os.environ.get("RANK", "0")) != 0:
         return
     for name in active():
         writer = _writers.get(name) or _open(name)
