@@ -33,7 +33,7 @@ class Metric:
     digits: int = 3
     at_run_time: bool = True
     in_ablation: bool = False  # a column of ablation tables (classification: also the plot)
-    in_appendix: bool = True
+    in_appendix: bool = True  # every metric a table shows must be defined: keep it True then
     from_counts: Callable | None = None
     from_texts: Callable | None = None
     from_predictions: Callable | None = None
@@ -41,7 +41,16 @@ class Metric:
     def fmt(self, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "-"
-        return f"{self.scale * value:.{self.digits}f}"
+        return fixed_sig(self.scale * value, self.digits)
+
+
+def fixed_sig(x: float, digits: int, sig: int = 2) -> str:
+    """x with `digits` decimals, or more where needed to keep `sig` significant figures, so a
+    small non-zero value (a BLEU of 0.011 on its 0-100 scale) never prints as 0.0."""
+    x = float(x)
+    if x != 0 and math.isfinite(x):
+        digits = max(digits, sig - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:.{digits}f}"
 
 
 def _erasure(key: str) -> Callable:
@@ -120,10 +129,10 @@ TEXT = (
 RUN = (
     Metric("explained", "Explained", "run", True,
            "test samples with a non-empty explanation.", digits=0,
-           from_predictions=_explained, in_appendix=False),
+           from_predictions=_explained),
     Metric("grounding_samples", "Grounded", "run", True,
            "explanations that name a body part (the samples grounding averages over).",
-           digits=0, from_predictions=_grounded, in_appendix=False),
+           digits=0, from_predictions=_grounded),
     Metric("comprehensiveness", "Comprehensiveness", "run", True,
            "ERASER (DeYoung et al. 2020) on the semantic tokens: mean over tested samples of "
            "p - p(without the cited tokens), p the predicted class's probability (softmax over "
@@ -141,7 +150,7 @@ RUN = (
            from_predictions=_erasure("sufficiency_random")),
     Metric("erasure_samples", "Erasure samples", "run", True,
            "test samples the erasure test ran on (a seeded subset whose explanation cites a "
-           "token).", digits=0, from_predictions=_erasure("erasure_samples"), in_appendix=False),
+           "token).", digits=0, from_predictions=_erasure("erasure_samples")),
     Metric("faith_cited_drop", "Deletion: cited", "run", True,
            "mean drop of p when the cited tokens are deleted, over the tested samples that cite "
            "fewer tokens than the clip has (citing all makes deletion meaningless).",
@@ -155,7 +164,7 @@ RUN = (
            from_predictions=_erasure("faithfulness")),
     Metric("faith_samples", "Deletion samples", "run", True,
            "samples the deletion score averages over.", digits=0,
-           from_predictions=_erasure("faith_samples"), in_appendix=False),
+           from_predictions=_erasure("faith_samples")),
 )
 
 # Stored by LVLM-VAR itself (Method.diagnostics): defined here so tables and the appendix agree.

@@ -52,8 +52,8 @@ def _sort_key(v):
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool,
                     resamples: int = DEFAULT_RESAMPLES, boot_seed: int = DEFAULT_SEED) -> Path:
     from bench.metrics.registry import score_run
-    from bench.reporting.report import (_diagnostics_section, _with_note, _write_records,
-                                        limit_note, title_of)
+    from bench.reporting.report import (_appendices, _diagnostics_section, _with_note,
+                                        _write_records, limit_note, title_of)
 
     if not results:
         raise BenchError(f"no finished runs for ablation {ablation.name} under {store.out}")
@@ -94,6 +94,9 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     _figures(doc, axes, keys, estimates, out, doc.title)
     _diagnostics_section(doc, sorted(results, key=lambda r: str(flatten(r["spec"]["config"])
                                                                  .get(axes[0]))))
+    axis_notes = [(a, f"the value of {ablation.method}'s config field {a} at the row's grid "
+                      "point (a knob this ablation varies).") for a in axes]
+    _appendices(doc, store, results, resamples, boot_seed, extra=axis_notes)
     _write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
 

@@ -61,3 +61,25 @@ def per_class_rows(matrices: dict[str, np.ndarray], names: list[str]) -> list[li
     return [[str(c + 1), names[c], str(int(support[c]))]
             + [tables.fmt_pct(None if np.isnan(a[c]) else float(a[c])) for a in accs.values()]
             for c in range(len(names))]
+
+
+NEVER_HEADERS = ["Method", "Profile", "Seed", "Never right", "Never-right classes"]
+
+
+def never_right_rows(groups, names: list[str]) -> list[list[str]]:
+    """Per run (every seed), the classes with test samples and none of them right."""
+    rows = []
+    for g in groups:
+        for seed, p in zip(g.seeds, g.predictions):
+            classes = never_right(p.labels, p.scores.argmax(1), len(names))
+            rows.append([g.method, g.profile, str(seed), str(len(classes)),
+                         ", ".join(names[c] for c in classes) or "-"])
+    return rows
+
+
+def never_right(labels, predicted, n_classes: int) -> list[int]:
+    """Classes present among `labels` whose samples are never predicted as them."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    support = np.bincount(labels, minlength=n_classes)
+    hits = np.bincount(labels[predicted == labels], minlength=n_classes)
+    return [int(c) for c in np.flatnonzero((support > 0) & (hits == 0))]

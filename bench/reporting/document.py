@@ -7,7 +7,8 @@ from pathlib import Path
 from bench.reporting import tables
 
 _PREAMBLE = ("\\documentclass[10pt]{article}\n"
-             "\\usepackage{booktabs}\n\\usepackage{longtable}\n\\usepackage{graphicx}\n"
+             "\\usepackage{booktabs}\n\\usepackage{longtable}\n\\usepackage{array}\n"
+             "\\usepackage{graphicx}\n"
              "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n")
 
 
@@ -18,6 +19,7 @@ class Document:
         self.md: list[str] = [f"# {title}", ""]
         self.tex: list[str] = [f"\\section*{{{tables.latex_escape(title)}}}\n"]
         self._labels = 0
+        self.columns: set[str] = set()  # every table header, for the appendix to define
 
     def heading(self, text: str) -> None:
         self.md += [f"## {text}", ""]
@@ -31,13 +33,14 @@ class Document:
               spec: str | None = None) -> None:
         if not rows:
             return
+        self.columns.update(headers)
         self._labels += 1
         label = f"tab:{self._labels}"
         self.md += [tables.markdown_table(headers, rows), ""]
         if self.table_note:
             self.md += [f"_{self.table_note}_", ""]
             caption = f"{caption} {self.table_note}"
-        self.tex.append(tables.latex_longtable(headers, rows, caption, label) if long
+        self.tex.append(tables.latex_longtable(headers, rows, caption, label, spec) if long
                         else tables.latex_table(headers, rows, caption, label, spec))
 
     def figure(self, stem: str, caption: str, width: str = "\\linewidth") -> None:

@@ -55,7 +55,8 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
              f"{_with_note(f'{n_test} test samples', note)}, "
              f"{len(class_names)} classes (chance {100 / len(class_names):.1f}%). All numbers are "
              f"measured here" + (" on synthetic data" if synthetic else "") +
-             ", re-scored from the stored predictions.")
+             ", re-scored from the stored predictions; each run's config, split sizes, timings "
+             "and software are listed in the last appendix.")
     _accuracy_section(doc, groups, resamples)
     _published_section(doc, suite.name, done, synthetic)
     _explanation_section(doc, done, class_names)
@@ -70,9 +71,22 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
                       f"\\item {tables.latex_escape(r['run_id'])}: "
                       f"{tables.latex_escape((r.get('error') or '').splitlines()[0])}\n"
                       for r in failed) + "\\end{itemize}\n")
-    doc.lines(E.appendix_md(resamples, boot_seed), E.appendix_tex(resamples, boot_seed))
+    _appendices(doc, store, results, resamples, boot_seed)
     _write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
+
+
+def _appendices(doc: Document, store: Store, results: list[dict], resamples: int,
+                boot_seed: int, extra=()) -> None:
+    """The definitions of every metric and of every column the report's tables use (the Runs
+    tables' included), then the runs themselves."""
+    from bench.reporting.runs import (OVERRIDE_HEADERS, RUN_HEADERS, VERSION_HEADERS,
+                                      runs_appendix)
+
+    columns = doc.columns | set(RUN_HEADERS + OVERRIDE_HEADERS + VERSION_HEADERS)
+    doc.lines(E.appendix_md(resamples, boot_seed, extra, columns),
+              E.appendix_tex(resamples, boot_seed, extra, columns))
+    runs_appendix(doc, store, results)
 
 
 def _write_records(store: Store, results: list[dict], out: Path, resamples: int,
@@ -118,7 +132,7 @@ def _published_section(doc: Document, suite_name: str, groups: list[A.RunGroup],
 def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -> None:
     from bench.metrics.registry import score_run
 
-    rows, faith, examples = [], [], []
+    rows, faith, examples, constants = [], [], [], []
     for g in groups:
         for seed, p in zip(g.seeds, g.predictions):
             if p.texts is None:
@@ -128,6 +142,8 @@ def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -
             faith += [r for r in [E.faithfulness_row(g.method, g.profile, seed, q)] if r]
             if seed == g.seeds[0]:
                 examples += E.example_rows(p, class_names, g.method)
+                if E.constant_text(p):
+                    constants.append(f"{g.method}: \"{E.constant_text(p)}\"")
     if not rows:
         return
     doc.heading("Explanation quality")
@@ -147,8 +163,16 @@ def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -
         doc.table(E.FAITH_HEADERS, faith, "Faithfulness of the explanations")
     if examples:
         doc.heading("Example explanations")
-        doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations",
-                  spec="p{1.2cm}p{2.9cm}p{1.7cm}p{1.7cm}p{3.2cm}p{3.6cm}")
+        doc.para(f"Per method (lowest seed), up to {E.EXAMPLES // 2} wrong predictions and the "
+                 "rest right, each from another true class where possible, drawn at random "
+                 f"(numpy default_rng({E.EXAMPLE_SEED})) from the explained test clips; wrong "
+                 "ones first. Beside each explanation: the predicted class's template control "
+                 "and the clip's reference description. The constant control, the same text "
+                 "for every clip: " + ("; ".join(constants) if constants else "not stored")
+                 + ".")
+        doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations, right and wrong",
+                  long=True, spec=tables.ragged(["1.1cm", "3.3cm", "1.5cm", "1.5cm", "0.6cm",
+                                                 "2.5cm", "2.3cm", "2.4cm"]))
 
 
 def _diagnostics_section(doc: Document, results: list[dict]) -> None:
@@ -204,6 +228,16 @@ def _confusion_section(doc: Document, groups: list[A.RunGroup], class_names: lis
         pairs += CF.pair_rows(key, cm, class_names)
     doc.heading("Most confused pairs")
     doc.table(CF.PAIR_HEADERS, pairs, "Most confused class pairs")
+    doc.heading("Classes never recognised")
+    never = CF.never_right_rows(groups, class_names)
+    if any(r[3] != "0" for r in never):
+        doc.para("Per run, the classes with test samples of which it got none right (recall "
+                 "0): a method that never outputs a class, or confuses it every time.")
+    else:
+        doc.para("Every run gets at least one test sample of every class right.")
+    doc.table(CF.NEVER_HEADERS, never, "Classes a run never gets right",
+              spec=tables.ragged(["1.6cm", "1.2cm", "0.8cm", "1.4cm", "9.6cm"]))
     doc.heading("Per-class accuracy")
     doc.table(["#", "Class", "Test samples"] + [f"{m} (%)" for m in matrices],
               CF.per_class_rows(matrices, class_names), "Per-class accuracy (recall)", long=True)
+    doc.columns.add(E.PER_CLASS_COLUMN)  # the method columns above, for the appendix

@@ -11,13 +11,16 @@ results.json is a JSON list with one object per run (schema version 1):
   data_kind        synthetic | ntu-raw | pickle | kinect-v1
   limit            test samples per class (`--limit N`), or null for the whole test split
   metrics          every metric result.json stores, {key: value}; classification metrics
-                   (top1, top5, mean_class_acc, macro_f1) are fractions in [0, 1]
+                   (top1, top5, mean_class_acc, macro_f1) are fractions in [0, 1]; num_test,
+                   and (runs from this version on) num_train, num_val: the split's sizes
   ci95             for the classification metrics, {key: {"low", "high"}}: bootstrap 95%
                    percentile CI of this run alone (same scale as metrics; see
                    bench/metrics/statistics.py), with bootstrap {"resamples", "seed"}
   timings          seconds per stage (data_s, fit_s, predict_s, ...)
   code_version     git commit of bench that ran it (versions.git), or null
-  versions         python, machine, device and package versions the run recorded
+  versions         python, machine, device and package versions the run recorded (bench,
+                   numpy, torch, ...), and (runs from this version on) date: the UTC time the
+                   run finished, ISO 8601
 
 results.csv holds the same records, one row per run: the scalar fields, then one column per
 nested value named by its path (`metrics.top1`, `ci95.top1.low`, `timings.fit_s`,

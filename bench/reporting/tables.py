@@ -90,11 +90,20 @@ def latex_table(headers: list[str], rows: list[list], caption: str, label: str,
             f"\n\\caption{{{latex_escape(caption)}}}\n\\label{{{label}}}\n\\end{{table}}\n")
 
 
-def latex_longtable(headers: list[str], rows: list[list], caption: str, label: str) -> str:
-    """A table that may run over pages (per-class accuracy at 120 classes)."""
-    spec = "l" * len(headers)
+def ragged(widths: list[str]) -> str:
+    """A column spec of ragged-right paragraph columns of these widths (long text cells)."""
+    return "".join(f">{{\\raggedright\\arraybackslash}}p{{{w}}}" for w in widths)
+
+
+def latex_longtable(headers: list[str], rows: list[list], caption: str, label: str,
+                    spec: str | None = None) -> str:
+    """A table that may run over pages (per-class accuracy at 120 classes; example
+    explanations, whose text cells make rows tall); given column widths (`spec`), a smaller
+    font and closer columns fit more on the page."""
+    size = "\\footnotesize\\setlength{\\tabcolsep}{3pt}" if spec else "\\small"
+    spec = spec or "l" * len(headers)
     line = lambda cells: " & ".join(latex_escape(c) for c in cells) + r" \\"  # noqa: E731
     head = [r"\toprule", line(headers), r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
-    return "\n".join([f"{{\\small\\begin{{longtable}}{{{spec}}}",
+    return "\n".join([f"{{{size}\\begin{{longtable}}{{{spec}}}",
                       f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\\\\"] + head
                      + [line(r) for r in rows] + ["\\end{longtable}}", ""])
