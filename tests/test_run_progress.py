@@ -236,6 +236,35 @@ def test_track_errors_are_one_line(monkeypatch):
     tracking.scalar("x", 1.0, 1)  # off: nothing happens, nothing is imported
 
 
+def test_wandb_runs_offline_into_the_run_folder_without_an_api_key(tmp_path, monkeypatch):
+    """W&B is not installed here: a stand-in module records what bench asks of it."""
+    calls = []
+
+    class Run:
+        def log(self, values, step):
+            calls.append(("log", values, step))
+
+        def finish(self):
+            calls.append(("finish",))
+
+    fake = type(sys)("wandb")
+    fake.init = lambda **kw: calls.append(("init", kw)) or Run()
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    for key in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_PROJECT", "RANK"):
+        monkeypatch.delenv(key, raising=False)
+    tracking.start(tmp_path, ("wandb",), "lvlm_var-abc")
+    try:
+        (backend,) = tracking.mmengine_backends()
+        tracking.scalar("lora/loss", 0.5, 3)
+    finally:
+        tracking.finish()
+    expected = dict(project="bench", name="lvlm_var-abc", dir=str(tmp_path / "wandb"),
+                    mode="offline")
+    assert backend["type"] == "WandbVisBackend" and backend["init_kwargs"] == expected
+    assert calls == [("init", expected), ("log", {"lora/loss": 0.5}, 3), ("finish",)]
+    assert not tracking.active()
+
+
 def test_track_tensorboard_writes_event_files_in_a_smoke_run(tmp_path):
     pytest.importorskip("tensorboard")
     out = tmp_path / "out"
