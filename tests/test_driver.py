@@ -13,8 +13,9 @@ from bench.plan import plan_sweep
 from bench.progress import SweepProgress, read_steps, set_sink, step
 from bench.specs import DataRef, RunResult, RunSpec
 from bench.store import Store
+from bench.suites import SUITES
 
-SOURCE = SimpleNamespace(suite=SimpleNamespace(name="mini-xsub"),
+SOURCE = SimpleNamespace(suite=SUITES.get("mini-xsub"),
                          ref=DataRef("synthetic", digest="x"),
                          manifest=SimpleNamespace(sha256="ab" * 32))
 
