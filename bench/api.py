@@ -18,21 +18,23 @@ from bench.errors import BenchError
 def run_suite(suite: str = "ntu60-xsub", data: str = "synthetic",
               methods: Iterable[str] | None = None, profile: str = "cpu",
               seeds: Iterable[int] | None = None, out: str | Path = "bench-out", *,
-              workers: int = 1, limit: int | None = None, layout: str | None = None,
-              split: str | None = None, **set_overrides) -> list[dict]:
+              workers: int | str = "auto", limit: int | None = None, layout: str | None = None,
+              split: str | None = None, track: str | None = None,
+              **set_overrides) -> list[dict]:
     """Run a suite as `bench run` does (same planning, resume, executor and report) and return
-    one record per run (seeds=None: the suite's default seeds). `data`: 'synthetic', a folder of raw NTU .skeleton files, or an
+    one record per run. `data`: 'synthetic', a folder of raw NTU .skeleton files, or an
     annotation pickle FILE.pkl (with layout=, and split= when it has several; its suite is made
-    from the file, so pass suite=None). Every other keyword is a method config field, as
-    `--set KEY=VALUE` (a dotted key: `**{"vst.codebook": 64}`); limit= is `--limit N`."""
+    from the file, so pass suite=None). seeds=None: the suite's default seeds. Every other
+    keyword is a method config field, as `--set KEY=VALUE` (a dotted key:
+    `**{"vst.codebook": 64}`); limit= is `--limit N`, track= `--track`."""
     from bench.cli import build_parser, run_and_report
 
     argv = ["run", *_data_args(data), "--profile", profile, "--out", str(out),
-            "--workers", str(int(workers))]
+            "--workers", str(workers)]
     for flag, value in (("--seeds", seeds is not None and ",".join(str(int(s)) for s in seeds)),
                         ("--suite", suite), ("--layout", layout), ("--split", split),
                         ("--methods", methods and _names(methods)),
-                        ("--limit", limit is not None and str(int(limit)))):
+                        ("--limit", limit is not None and str(int(limit))), ("--track", track)):
         if value:
             argv += [flag, value]
     for key, value in set_overrides.items():
