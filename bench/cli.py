@@ -313,7 +313,7 @@ def _suite_report(store, suite, results, synthetic):
 def cmd_ablate(args) -> int:
     from bench.ablations import resolve_sweep
     from bench.plan import check_configs, plan_sweep
-    from bench.reporting.report import ablation_report
+    from bench.reporting.ablation import ablation_report
 
     ablation = resolve_sweep(args.ablation)  # one axis, or several: "vst.codebook,lora.rank"
     grids = ablation.grids(args.profile, args.values)
@@ -357,7 +357,7 @@ def cmd_report(args) -> int:
     profile = args.profile or "cpu"
     if args.ablation:
         from bench.ablations import resolve_sweep
-        from bench.reporting.report import ablation_report
+        from bench.reporting.ablation import ablation_report
 
         ablation = resolve_sweep(args.ablation)
         suite = _stored_suite(args.suite or ablation.default_suite, results)

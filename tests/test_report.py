@@ -12,7 +12,8 @@ from sklearn.metrics import (
 from test_metrics import _independent_bootstrap
 
 from bench.errors import BenchError
-from bench.reporting.report import ablation_report, suite_report
+from bench.reporting.ablation import ablation_report
+from bench.reporting.report import suite_report
 from bench.runner import score
 from bench.specs import Predictions, RunResult, RunSpec
 from bench.store import Store

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from test_report import _store_run
 
-from bench.reporting.report import ablation_report, suite_report
+from bench.reporting.ablation import ablation_report
+from bench.reporting.report import suite_report
 from bench.store import Store
 from bench.suites import SUITES
 

@@ -10,7 +10,8 @@ from test_report import _ids
 
 from bench.metrics import registry as R
 from bench.plan import method_config
-from bench.reporting.report import ablation_report, suite_report
+from bench.reporting.ablation import ablation_report
+from bench.reporting.report import suite_report
 from bench.runner import score
 from bench.specs import Predictions, RunResult, RunSpec, short_hash
 from bench.store import Store

@@ -140,7 +140,7 @@ def carve_val(train: list[str], protocol: str, fraction: float, seed: int) -> li
     (their subject is unknown, so putting them in val could leak a training performer); one line
     says how many. When no id names a subject, or for other protocols, about `fraction` of the
     samples are held out."""
-    from bench.data.splits import _count_held_out, _seeded_order
+    from bench.data.splits import count_held_out, seeded_order
 
     subjects = _subjects(train) if protocol == "xsub" else {}
     if subjects:
@@ -150,10 +150,10 @@ def carve_val(train: list[str], protocol: str, fraction: float, seed: int) -> li
                         "whole subjects are held out among the others, these stay in train",
                         len(unnamed), len(train), protocol, unnamed[0])
         keys = sorted(set(subjects.values()))
-        held = set(_seeded_order(keys, seed)[:_count_held_out(len(keys), fraction)])
+        held = set(seeded_order(keys, seed)[:count_held_out(len(keys), fraction)])
         return sorted(s for s in subjects if subjects[s] in held)
-    order = _seeded_order(train, seed)
-    return sorted(order[:_count_held_out(len(train), fraction)])
+    order = seeded_order(train, seed)
+    return sorted(order[:count_held_out(len(train), fraction)])
 
 
 def _subjects(ids: list[str]) -> dict[str, int]:

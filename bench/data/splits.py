@@ -74,13 +74,13 @@ def split_names(names: Iterable[str], protocol: str,
     return [s.name for s in train], [s.name for s in test]
 
 
-def _seeded_order(keys: Iterable, seed: int) -> list:
+def seeded_order(keys: Iterable, seed: int) -> list:
     """Keys in a pseudo-random order fixed by the seed alone (hash-based, so it does not
     depend on the numpy or Python version)."""
     return sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).digest())
 
 
-def _count_held_out(n: int, fraction: float) -> int:
+def count_held_out(n: int, fraction: float) -> int:
     """About `fraction` of n, at least one, but never all of them."""
     if fraction <= 0 or n < 2:
         return 0
@@ -96,11 +96,11 @@ def make_manifest(dataset: str, protocol: str, names: Iterable[str], val_fractio
     train, test = _split(names, protocol, dataset)
     if protocol == "xsub":
         subjects = sorted({s.performer for s in train})
-        held = set(_seeded_order(subjects, seed)[: _count_held_out(len(subjects), val_fraction)])
+        held = set(seeded_order(subjects, seed)[: count_held_out(len(subjects), val_fraction)])
         val = [s.name for s in train if s.performer in held]
     else:
-        val = _seeded_order([s.name for s in train], seed)
-        val = sorted(val[: _count_held_out(len(train), val_fraction)])
+        val = seeded_order([s.name for s in train], seed)
+        val = sorted(val[: count_held_out(len(train), val_fraction)])
     val_set = set(val)
     return SplitManifest(dataset, protocol, tuple(s.name for s in train if s.name not in val_set),
                          tuple(val), tuple(s.name for s in test))

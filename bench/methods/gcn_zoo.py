@@ -5,7 +5,7 @@ published recipe; `paper` is MMAction2's recipe as published (see each `<name>_p
 """
 from __future__ import annotations
 
-from bench.methods.mmaction_gcn import _COMMON, MMActionGCN
+from bench.methods.mmaction_gcn import COMMON, MMActionGCN
 
 # Backbone widths per profile for the 10-stage GCNs (ST-GCN, AAGCN, ST-GCN++, CTR-GCN), whose
 # published form is 10 stages of 64/128/256 channels.
@@ -35,7 +35,7 @@ CPU_DROPOUT = 0.3
 def gcn_profiles(name: str, smoke_backbone: dict, cpu_backbone: dict, smoke_out: int,
                  cpu_out: int, cpu_epochs: int = 30) -> dict:
     """smoke / cpu / paper for a GCN trained with MMAction2's NTU recipe (u100, 80 passes)."""
-    gcn = {**_COMMON, "stream": "joint"}
+    gcn = {**COMMON, "stream": "joint"}
     return {
         "smoke": {**gcn, "config": f"{name}_smoke.py",
                   "model": {"backbone": smoke_backbone, "cls_head": {"in_channels": smoke_out}},

@@ -50,7 +50,7 @@ def train_in_group(mm, cfg, workdir: Path) -> tuple[str, float | None, str]:
     import torch
     import torch.distributed as dist
 
-    from bench.methods.mmaction_gcn import _run
+    from bench.methods.mmaction_setup import run_phase
     from bench.methods.mmaction_setup import trusted_checkpoints
 
     cfg.launcher = "pytorch"
@@ -63,7 +63,7 @@ def train_in_group(mm, cfg, workdir: Path) -> tuple[str, float | None, str]:
         cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None,
                                      broadcast_buffers=False)
     with trusted_checkpoints(workdir):
-        runner = _run(mm, cfg, "train")
+        runner = run_phase(mm, cfg, "train")
     best = runner.message_hub.get_info("best_score")
     shared = [str(cfg.work_dir), None if best is None else float(best), str(workdir)]
     dist.broadcast_object_list(shared, src=0)

@@ -8,16 +8,13 @@ workdir holds mmengine's logs, config dump, checkpoints and the test scores.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
-import logging
 import multiprocessing
 import os
 import pickle
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +27,7 @@ from bench.methods.gcn_recipe import (AUGMENT_STEP, bodies_in, check_augment, ch
                                    limit_persons, set_train_augmentation,
                                    train_on_train_and_val)
 from bench.methods.gcn_models.layouts import MMACTION_NAMES, is_2d, mmaction_graph
+from bench.methods.mmaction_setup import quiet_warnings, run_phase
 from bench.specs import Predictions
 
 SPLITS = ("train", "val", "test")
@@ -58,7 +56,7 @@ POSE_FIELDS = ("img_shape", "original_shape")
 #                    settings are chosen, trains on every training subject, keeps the last epoch
 #   nproc            training processes: > 1 launches torchrun (gloo on CPU, nccl on GPUs);
 #                    a run that an executor started under torchrun trains on all its ranks
-_COMMON = {"repeat": 1, "val_clips": 1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": True,
+COMMON = {"repeat": 1, "val_clips": 1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": True,
            "auto_scale_lr": False, "val_interval": 1, "checkpoint": "best", "num_workers": 0,
            "deterministic": False, "nproc": 1}
 
@@ -94,7 +92,7 @@ class MMActionGCN(Method):
             work_dir, best, root = mmaction_dist.train_in_group(mm, cfg, self.workdir)
         else:
             with trusted_checkpoints(self.workdir):
-                runner = _run(mm, cfg, "train")
+                runner = run_phase(mm, cfg, "train")
             best = runner.message_hub.get_info("best_score")
         chosen = self._chosen_checkpoint(work_dir, has_val=self.selects_by_val(data))
         state = {"checkpoint": os.path.relpath(chosen, self.workdir), "ann_file": str(ann_file),
@@ -121,7 +119,7 @@ class MMActionGCN(Method):
                     "val_dataloader", "val_cfg", "val_evaluator"):
             cfg[key] = None
         with trusted_checkpoints(self.workdir / state.get("trusted_root", ".")):
-            _run(mm, cfg, "test")
+            run_phase(mm, cfg, "test")
         with np.load(out_file) as dumped:
             by_id = {sid: i for i, sid in enumerate(dumped["sample_ids"].tolist())}
             scores, labels = dumped["scores"], dumped["labels"]
@@ -161,7 +159,7 @@ class MMActionGCN(Method):
         self.apply_data(cfg, data, ann_file)
         train_clips = len(data.train)
         if self.config.get("fit_on", "train") == "train+val" and len(data.val):
-            train_on_train_and_val(cfg, _inner(cfg.train_dataloader))
+            train_on_train_and_val(cfg, inner_dataset(cfg.train_dataloader))
             train_clips += len(data.val)
         repeat_small_train_set(cfg, train_clips, int(self.config.get("min_epoch_clips", 0)))
         cfg.work_dir = str(self.workdir / "mmaction")
@@ -194,7 +192,7 @@ class MMActionGCN(Method):
         """Point the config at bench's data: annotation pickle, classes, graph, stream."""
         apply_data(cfg, ann_file=ann_file, num_classes=data.num_classes, layout=data.layout,
                    stream=self.config.get("stream", "joint"), has_val=self.selects_by_val(data))
-        limit_persons(cfg, _datasets(cfg).values(), bodies_in(data))
+        limit_persons(cfg, datasets_of(cfg).values(), bodies_in(data))
 
     # --- annotations ------------------------------------------------------------------------
 
@@ -263,7 +261,7 @@ def check_layout(data: DataBundle, who: str) -> None:
 
 def load_config(mm, path: Path):
     """mmengine's Config of a baseline file (its `mmaction::` base resolved in the wheel)."""
-    with _quiet_warnings():  # for `mmaction::`, mmengine reloads pkg_resources every time
+    with quiet_warnings():  # for `mmaction::`, mmengine reloads pkg_resources every time
         return mm.Config.fromfile(str(path))
 
 
@@ -293,15 +291,15 @@ def apply_profile(cfg, conf: dict) -> None:
         train.dataset.times = conf["repeat"]
     elif conf["repeat"] != 1:
         train.dataset = dict(type="RepeatDataset", times=conf["repeat"], dataset=train.dataset)
-    for dataset, clips in ((_inner(cfg.train_dataloader), None),
+    for dataset, clips in ((inner_dataset(cfg.train_dataloader), None),
                            (cfg.val_dataloader.dataset, conf["val_clips"]),
                            (cfg.test_dataloader.dataset, conf["test_clips"])):
         for step in _steps(dataset.pipeline, "UniformSampleFrames"):
             step.clip_len = conf["clip_len"]
             if clips is not None:
                 step.num_clips = clips
-    if "augment" in conf or _steps(_inner(cfg.train_dataloader).pipeline, AUGMENT_STEP):
-        set_train_augmentation(_inner(cfg.train_dataloader), conf.get("augment"))
+    if "augment" in conf or _steps(inner_dataset(cfg.train_dataloader).pipeline, AUGMENT_STEP):
+        set_train_augmentation(inner_dataset(cfg.train_dataloader), conf.get("augment"))
     cfg.default_hooks.checkpoint.update(max_keep_ckpts=1, save_last=True)
 
 
@@ -311,13 +309,13 @@ def apply_data(cfg, *, ann_file: Path, num_classes: int, layout: str, stream: st
     cfg.model.cls_head.num_classes = num_classes
     cfg.model.backbone.graph_cfg.layout = mmaction_graph(layout)
     point_at_annotations(cfg, ann_file, has_val)
-    for dataset in _datasets(cfg).values():
+    for dataset in datasets_of(cfg).values():
         dataset.pipeline = gcn_pipeline(dataset.pipeline, layout, stream)
 
 
 def point_at_annotations(cfg, ann_file: Path, has_val: bool) -> None:
     """Datasets read bench's pickle (splits train/val/test); the test pipeline packs frame_dir."""
-    for name, dataset in _datasets(cfg).items():
+    for name, dataset in datasets_of(cfg).items():
         dataset.ann_file, dataset.split = str(ann_file), name
     cfg.ann_file = str(ann_file)
     for step in _steps(cfg.test_dataloader.dataset.pipeline, "PackActionInputs"):
@@ -354,10 +352,10 @@ def gcn_pipeline(pipeline, layout: str, stream: str) -> list:
     return out
 
 
-def _datasets(cfg) -> dict:
+def datasets_of(cfg) -> dict:
     """{split: dataset} of the config's loaders that are set (train unwrapped from Repeat)."""
     loaders = zip(SPLITS, ("train_dataloader", "val_dataloader", "test_dataloader"))
-    return {name: _inner(cfg[key]) for name, key in loaders if cfg.get(key)}
+    return {name: inner_dataset(cfg[key]) for name, key in loaders if cfg.get(key)}
 
 
 def repeat_small_train_set(cfg, train_clips: int, min_epoch_clips: int) -> None:
@@ -379,7 +377,7 @@ def _merge(target, overrides: dict) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def _inner(loader):
+def inner_dataset(loader):
     dataset = loader.dataset
     return dataset.dataset if dataset.get("type") == "RepeatDataset" else dataset
 
@@ -447,46 +445,3 @@ def _set_key(subset: SkeletonSet) -> str:
 
 
 # --- mmengine runner ----------------------------------------------------------------------------
-
-def _run(mm, cfg, phase: str):
-    """Build mmengine's Runner and run `phase` ("train" or "test") quietly.
-
-    The console gets errors only: the full log goes to work_dir/<timestamp>/<timestamp>.log, and
-    what mmengine print()s (checkpoint loading) to work_dir/stdout.txt. The log file is closed
-    afterwards (mmengine keeps its loggers alive for the whole process).
-    """
-
-    class QuietRunner(mm.Runner):
-        def build_logger(self, *args, **kwargs):
-            logger = super().build_logger(*args, **kwargs)
-            for handler in logger.handlers:
-                if type(handler) is logging.StreamHandler:
-                    handler.setLevel(logging.ERROR)
-            return logger
-
-    cfg.experiment_name = f"bench-{phase}-{uuid.uuid4().hex[:8]}"
-    from bench.methods.mmaction_progress import instrument
-
-    instrument(cfg, phase)  # epochs and test batches in bench's progress and log.txt
-    with _quiet_warnings():
-        runner = QuietRunner.from_cfg(cfg)
-        try:
-            with open(Path(cfg.work_dir) / "stdout.txt", "a") as out, \
-                    contextlib.redirect_stdout(out):
-                getattr(runner, phase)()
-        finally:
-            for handler in list(runner.logger.handlers):
-                if isinstance(handler, logging.FileHandler):
-                    runner.logger.removeHandler(handler)
-                    handler.close()
-    return runner
-
-
-@contextlib.contextmanager
-def _quiet_warnings():
-    """Deprecation notices from mmengine/mmaction/setuptools say nothing about the run."""
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, FutureWarning):
-            warnings.simplefilter("ignore", category)
-        warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
-        yield

@@ -24,7 +24,7 @@ from bench.data.bundle import DataBundle, SkeletonSet
 from bench.data.videos import sample_videos, short_key, video_source_key
 from bench.errors import BenchError
 from bench.methods.mmaction_gcn import (
-    SPLITS, MMActionGCN, _inner, bundle_key, point_at_annotations,
+    SPLITS, MMActionGCN, inner_dataset, bundle_key, point_at_annotations,
 )
 
 DATASET_TYPE = "BenchVideoDataset"
@@ -156,7 +156,7 @@ def apply_rgb_profile(cfg, conf: dict) -> None:
     """The RGB fields of the profile, on top of `apply_profile` (model, epochs, optimizer,
     loaders, repeat); on the profile's own baseline file the two change nothing."""
     cfg.param_scheduler = rescale_schedule(cfg.param_scheduler, conf["epochs"])
-    for dataset, clips, test in ((_inner(cfg.train_dataloader), conf["num_clips"], False),
+    for dataset, clips, test in ((inner_dataset(cfg.train_dataloader), conf["num_clips"], False),
                                  (cfg.val_dataloader.dataset, conf["val_clips"], False),
                                  (cfg.test_dataloader.dataset, conf["test_clips"], True)):
         for i, step in enumerate(dataset.pipeline):
@@ -203,7 +203,7 @@ def rescale_schedule(schedulers, epochs: int) -> list:
 def apply_video_data(cfg, *, ann_file: Path, num_classes: int, has_val: bool) -> None:
     """Point the config at bench's annotation file, splits and classes; decode with bench."""
     cfg.model.cls_head.num_classes = num_classes
-    for dataset in (_inner(cfg.train_dataloader), cfg.val_dataloader.dataset,
+    for dataset in (inner_dataset(cfg.train_dataloader), cfg.val_dataloader.dataset,
                     cfg.test_dataloader.dataset):
         dataset.type, dataset.data_prefix = DATASET_TYPE, dict(video="")
         dataset.pipeline = [dict(type=DECODE_STEPS[step["type"]])

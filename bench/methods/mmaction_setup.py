@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import logging
 import os
 import sys
 import threading
 import types
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +178,47 @@ def trusted_checkpoints(run_dir: str | os.PathLike):
             yield root
         finally:
             torch.load = original
+
+
+def run_phase(mm, cfg, phase: str):
+    """Build mmengine's Runner and run `phase` ("train" or "test") quietly.
+
+    The console gets errors only: the full log goes to work_dir/<timestamp>/<timestamp>.log, and
+    what mmengine print()s (checkpoint loading) to work_dir/stdout.txt. The log file is closed
+    afterwards (mmengine keeps its loggers alive for the whole process).
+    """
+
+    class QuietRunner(mm.Runner):
+        def build_logger(self, *args, **kwargs):
+            logger = super().build_logger(*args, **kwargs)
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler:
+                    handler.setLevel(logging.ERROR)
+            return logger
+
+    cfg.experiment_name = f"bench-{phase}-{uuid.uuid4().hex[:8]}"
+    from bench.methods.mmaction_progress import instrument
+
+    instrument(cfg, phase)  # epochs and test batches in bench's progress and log.txt
+    with quiet_warnings():
+        runner = QuietRunner.from_cfg(cfg)
+        try:
+            with open(Path(cfg.work_dir) / "stdout.txt", "a") as out, \
+                    contextlib.redirect_stdout(out):
+                getattr(runner, phase)()
+        finally:
+            for handler in list(runner.logger.handlers):
+                if isinstance(handler, logging.FileHandler):
+                    runner.logger.removeHandler(handler)
+                    handler.close()
+    return runner
+
+
+@contextlib.contextmanager
+def quiet_warnings():
+    """Deprecation notices from mmengine/mmaction/setuptools say nothing about the run."""
+    with warnings.catch_warnings():
+        for category in (DeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
+        yield

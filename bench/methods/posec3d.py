@@ -12,10 +12,10 @@ from pathlib import Path
 from bench.data.bundle import DataBundle
 from bench.data.layouts import get_layout
 from bench.methods.gcn_models.layouts import mirrored_joints
-from bench.methods.mmaction_gcn import (_COMMON, MMActionGCN, _datasets, check_layout,
+from bench.methods.mmaction_gcn import (COMMON, MMActionGCN, datasets_of, check_layout,
                                         point_at_annotations)
 
-_POSE = {**_COMMON, "momentum": 0.9, "weight_decay": 3e-4, "nesterov": False}
+_POSE = {**COMMON, "momentum": 0.9, "weight_decay": 3e-4, "nesterov": False}
 
 
 REGISTER = {"posec3d": {"class": "PoseC3D", "tags": ["skeleton", "mmaction"]}}
@@ -51,7 +51,7 @@ class PoseC3D(MMActionGCN):
         cfg.model.cls_head.num_classes = data.num_classes
         cfg.model.backbone.in_channels = layout.num_joints  # one heatmap per joint
         point_at_annotations(cfg, ann_file, has_val=len(data.val) > 0)
-        for dataset in _datasets(cfg).values():
+        for dataset in datasets_of(cfg).values():
             pipeline = [dict(type="SkeletonToPose2D", layout=layout.name)]
             for step in dataset.pipeline:
                 if step.get("type") == "Flip" or "left_kp" in step:

@@ -17,6 +17,8 @@ from bench.paths import safe_folder_name
 from bench.reporting import accuracy as A
 from bench.reporting import tables
 from bench.reporting.document import Document
+from bench.reporting.sections import (appendices, diagnostics_section, limit_note, title_of,
+                                      with_note, write_records)
 from bench.store import Store
 
 # The plotted metrics: the registry's ablation classification metrics, without "(%)".
@@ -24,21 +26,10 @@ CURVE_METRICS = tuple((m.key, m.header.replace(" (%)", "")) for m in CLASSIFICAT
                       if m.in_ablation)
 
 
-def flatten(config: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in config.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def ablation_axes(results: list[dict], declared: list[str]) -> list[str]:
     """Config keys that vary across the runs, declared keys first (the declared ones if none
     vary)."""
-    flat = [flatten(r["spec"]["config"]) for r in results]
+    flat = [tables.flatten(r["spec"]["config"]) for r in results]
     keys = sorted({k for f in flat for k in f})
     varying = [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
     ordered = [k for k in declared if k in varying] + [k for k in varying if k not in declared]
@@ -52,8 +43,6 @@ def _sort_key(v):
 def ablation_report(store: Store, ablation, suite, results: list[dict], synthetic: bool,
                     resamples: int = DEFAULT_RESAMPLES, boot_seed: int = DEFAULT_SEED) -> Path:
     from bench.metrics.registry import score_run
-    from bench.reporting.report import (_appendices, _diagnostics_section, _with_note,
-                                        _write_records, limit_note, title_of)
 
     if not results:
         raise BenchError(f"no finished runs for ablation {ablation.name} under {store.out}")
@@ -62,7 +51,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     axes = ablation_axes(results, declared)
     points: dict[tuple, list[dict]] = {}
     for r in results:
-        flat = flatten(r["spec"]["config"])
+        flat = tables.flatten(r["spec"]["config"])
         points.setdefault(tuple(flat.get(a) for a in axes), []).append(r)
     keys = sorted(points, key=lambda t: tuple(_sort_key(v) for v in t))
     out = store.out / "reports" / safe_folder_name(ablation.name)
@@ -87,17 +76,17 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
     doc = Document(title_of("Ablation", f"{ablation.name} on {suite.name}", synthetic),
                    table_note=note)
     doc.para(f"{ablation.description}; method `{ablation.method}`, split manifest "
-             f"{_with_note(f'`{manifest[:12]}`', note)}. Value [bootstrap 95% CI] in %, mean ± "
+             f"{with_note(f'`{manifest[:12]}`', note)}. Value [bootstrap 95% CI] in %, mean ± "
              f"std over seeds where several ran ({resamples} resamples). Measured here"
              + (" on synthetic data." if synthetic else "."))
     doc.table(headers, rows, doc.title)
     _figures(doc, axes, keys, estimates, out, doc.title)
-    _diagnostics_section(doc, sorted(results, key=lambda r: str(flatten(r["spec"]["config"])
+    diagnostics_section(doc, sorted(results, key=lambda r: str(tables.flatten(r["spec"]["config"])
                                                                  .get(axes[0]))))
     axis_notes = [(a, f"the value of {ablation.method}'s config field {a} at the row's grid "
                       "point (a knob this ablation varies).") for a in axes]
-    _appendices(doc, store, results, resamples, boot_seed, extra=axis_notes)
-    _write_records(store, results, out, resamples, boot_seed)
+    appendices(doc, store, results, resamples, boot_seed, extra=axis_notes)
+    write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
 
 

@@ -13,29 +13,12 @@ from bench.paths import safe_folder_name
 from bench.reporting import accuracy as A
 from bench.reporting import explanations as E
 from bench.reporting import tables
-from bench.reporting.ablation import ablation_report  # noqa: F401  (the CLI imports it from here)
 from bench.reporting.document import Document
+from bench.reporting.sections import (appendices, diagnostics_section, limit_note, title_of,
+                                      with_note, write_records)
 from bench.store import Store
 
 PROFILE_RANK = {"paper": 0, "cpu": 1, "smoke": 2}  # which run stands for a method vs the papers
-
-
-def title_of(kind: str, name: str, synthetic: bool) -> str:
-    return f"{kind} {name}" + (" (synthetic data)" if synthetic else "")
-
-
-def limit_note(results: list[dict]) -> str:
-    """'(--limit N: test samples capped per class)' when the runs were limited, else ''."""
-    from bench.specs import DataRef
-
-    limits = sorted({DataRef.from_any(r["spec"]["data"]).limit for r in results} - {0})
-    if not limits:
-        return ""
-    return f"(--limit {','.join(map(str, limits))}: test samples capped per class)"
-
-
-def _with_note(text: str, note: str) -> str:
-    return f"{text} {note}" if note else text
 
 
 def suite_report(store: Store, suite, results: list[dict], class_names: list[str],
@@ -52,7 +35,7 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     doc = Document(title_of("Suite", suite.name, synthetic), table_note=note)
     n_test = len(done[0].predictions[0].labels) if done else 0
     doc.para(f"{suite.description}. Split manifest `{manifest[:12]}`; "
-             f"{_with_note(f'{n_test} test samples', note)}, "
+             f"{with_note(f'{n_test} test samples', note)}, "
              f"{len(class_names)} classes (chance {100 / len(class_names):.1f}%). All numbers are "
              f"measured here" + (" on synthetic data" if synthetic else "") +
              ", re-scored from the stored predictions; each run's config, split sizes, timings "
@@ -60,7 +43,7 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     _accuracy_section(doc, groups, resamples)
     _published_section(doc, suite.name, done, synthetic)
     _explanation_section(doc, done, class_names)
-    _diagnostics_section(doc, results)
+    diagnostics_section(doc, results)
     _confusion_section(doc, done, class_names, suite.name, out)
     failed = [r for r in results if r["status"] != "done"]
     if failed:
@@ -71,30 +54,9 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
                       f"\\item {tables.latex_escape(r['run_id'])}: "
                       f"{tables.latex_escape((r.get('error') or '').splitlines()[0])}\n"
                       for r in failed) + "\\end{itemize}\n")
-    _appendices(doc, store, results, resamples, boot_seed)
-    _write_records(store, results, out, resamples, boot_seed)
+    appendices(doc, store, results, resamples, boot_seed)
+    write_records(store, results, out, resamples, boot_seed)
     return doc.write(out)
-
-
-def _appendices(doc: Document, store: Store, results: list[dict], resamples: int,
-                boot_seed: int, extra=()) -> None:
-    """The definitions of every metric and of every column the report's tables use (the Runs
-    tables' included), then the runs themselves."""
-    from bench.reporting.runs import (OVERRIDE_HEADERS, RUN_HEADERS, VERSION_HEADERS,
-                                      runs_appendix)
-
-    columns = doc.columns | set(RUN_HEADERS + OVERRIDE_HEADERS + VERSION_HEADERS)
-    doc.lines(E.appendix_md(resamples, boot_seed, extra, columns),
-              E.appendix_tex(resamples, boot_seed, extra, columns))
-    runs_appendix(doc, store, results)
-
-
-def _write_records(store: Store, results: list[dict], out: Path, resamples: int,
-                   boot_seed: int) -> None:
-    """results.json / results.csv beside the report (bench/reporting/results.py)."""
-    from bench.reporting.results import records_from_store, write_results
-
-    write_results(out, records_from_store(store, results, resamples, boot_seed))
 
 
 def _accuracy_section(doc: Document, groups: list[A.RunGroup], resamples: int) -> None:
@@ -173,34 +135,6 @@ def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -
         doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations, right and wrong",
                   long=True, spec=tables.ragged(["1.1cm", "3.3cm", "1.5cm", "1.5cm", "0.6cm",
                                                  "2.5cm", "2.3cm", "2.4cm"]))
-
-
-def _diagnostics_section(doc: Document, results: list[dict]) -> None:
-    from bench.metrics.registry import LM_ADDS, TOKEN_DIAGNOSTICS
-
-    def rows_of(metrics):
-        return [[r["spec"]["method"], r["spec"]["profile"], str(r["spec"]["seed"])]
-                + [m.fmt(r["metrics"].get(m.key)) for m in metrics]
-                for r in results if any(m.key in r["metrics"] for m in metrics)]
-
-    rows = rows_of(TOKEN_DIAGNOSTICS)
-    if rows:
-        doc.heading("Semantic-token diagnostics")
-        doc.para("Measured on the test clips' windows (reconstruction error: the VQ-VAE's on the "
-                 "train windows, standardised, so 1.0 is predicting each value's mean); flip "
-                 "rate after the flicker penalty. Defined in the appendix.")
-        doc.table(["Method", "Profile", "Seed"] + [m.header for m in TOKEN_DIAGNOSTICS], rows,
-                  "Semantic-token diagnostics")
-    rows = rows_of(LM_ADDS)
-    if rows:
-        doc.heading("What the language model adds")
-        doc.para("Top-1 on the same test tokens: the LM; a bag-of-tokens logistic regression "
-                 "(unigram and bigram frequencies, C by 3-fold CV on train) and a bidirectional "
-                 "GRU over the tokens (epochs by early stopping on a 15% train hold-out), both "
-                 "trained on the same train tokens; and the LM given each clip's tokens in a "
-                 "shuffled order (what token order is worth to it).")
-        doc.table(["Method", "Profile", "Seed"] + [m.header for m in LM_ADDS], rows,
-                  "What the language model adds over token-only classifiers")
 
 
 def _confusion_section(doc: Document, groups: list[A.RunGroup], class_names: list[str],

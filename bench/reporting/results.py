@@ -35,6 +35,7 @@ import os
 from pathlib import Path
 
 from bench.metrics.statistics import DEFAULT_RESAMPLES, DEFAULT_SEED
+from bench.reporting import tables
 from bench.specs import DataRef, short_hash
 
 SCHEMA_VERSION = 1
@@ -96,20 +97,18 @@ def _order(r: dict) -> tuple:
 
 def flat_row(record: dict, config_keys: list[str]) -> dict:
     """One CSV row: scalars, nested values under their dotted path, the varying config keys."""
-    from bench.reporting.ablation import flatten
 
     row = {k: record.get(k) for k in SCALARS}
     for part in NESTED:
-        row.update(flatten(record.get(part) or {}, f"{part}."))
-    config = flatten(record.get("config") or {})
+        row.update(tables.flatten(record.get(part) or {}, f"{part}."))
+    config = tables.flatten(record.get("config") or {})
     row.update({f"config.{k}": config.get(k) for k in config_keys})
     return row
 
 
 def varying_config_keys(records: list[dict]) -> list[str]:
-    from bench.reporting.ablation import flatten
 
-    flat = [flatten(r.get("config") or {}) for r in records]
+    flat = [tables.flatten(r.get("config") or {}) for r in records]
     keys = sorted({k for f in flat for k in f})
     return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str)
                                     for f in flat}) > 1]

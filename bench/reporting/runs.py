@@ -50,13 +50,12 @@ def config_overrides(spec: dict) -> dict[str, tuple] | None:
     """{dotted key: (profile default, run value)} for each field that differs; None when the
     method or profile is not known here any more."""
     from bench.plan import method_config
-    from bench.reporting.ablation import flatten
 
     try:
-        defaults = flatten(method_config(spec["method"], spec["profile"]))
+        defaults = tables.flatten(method_config(spec["method"], spec["profile"]))
     except Exception:  # noqa: BLE001  (a method removed since the run: no defaults to compare)
         return None
-    config = flatten(spec["config"])
+    config = tables.flatten(spec["config"])
     missing = object()
     out = {}
     for key in sorted(set(defaults) | set(config)):

@@ -107,3 +107,15 @@ def latex_longtable(headers: list[str], rows: list[list], caption: str, label: s
     return "\n".join([f"{{{size}\\begin{{longtable}}{{{spec}}}",
                       f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\\\\"] + head
                      + [line(r) for r in rows] + ["\\end{longtable}}", ""])
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """A nested config as one level of dotted keys."""
+    out = {}
+    for k, v in config.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
