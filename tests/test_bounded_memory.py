@@ -26,7 +26,7 @@ def test_knn_blocked_distances_equal_the_whole_matrix(metric):
 
 
 def test_knn_scores_do_not_depend_on_the_block_size(tmp_path, monkeypatch):
-    from tests.test_knn import _knn, toy_bundle
+    from test_knn import _knn, toy_bundle
 
     data = toy_bundle()
     scores = []
@@ -49,7 +49,7 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def bundle():
-    from tests.test_lvlm_vst import toy_bundle
+    from test_lvlm_vst import toy_bundle
 
     return toy_bundle(num_classes=4, train_per_class=6, test_per_class=2)
 
@@ -116,11 +116,12 @@ def test_streamed_training_equals_training_on_the_windows_in_memory(bundle, monk
     """The same windows from the clips (in chunks, copies made on the fly) or held in memory
     train the same VST, bit for bit; chunks smaller than an epoch exercise the carried batch
     remainder and the bounded k-means sample and restart pool."""
+    import bench.methods.lvlm_var.codebook as codebook
     import bench.methods.lvlm_var.vst as vst
 
     monkeypatch.setattr(vst, "CHUNK_WINDOWS", 100)
-    monkeypatch.setattr(vst, "KMEANS_WINDOWS", 300)
-    monkeypatch.setattr(vst, "POOL_WINDOWS", 200)
+    monkeypatch.setattr(codebook, "KMEANS_WINDOWS", 300)
+    monkeypatch.setattr(codebook, "POOL_WINDOWS", 200)
     src = _source(bundle.train, 2)
     labels = np.tile(bundle.train.labels, src.copies)
     held = src.windows(np.arange(src.units))
@@ -135,7 +136,7 @@ def test_streamed_training_equals_training_on_the_windows_in_memory(bundle, monk
 def test_two_fits_of_one_spec_give_identical_tokens(bundle, tmp_path, monkeypatch):
     import bench.methods.lvlm_var.vst as vst
     from bench.methods.lvlm_var.stage import fit_or_load_vst
-    from tests.test_lvlm_vst import _method
+    from test_lvlm_vst import _method
 
     monkeypatch.setattr(vst, "CHUNK_WINDOWS", 150)
     over = {"vst.epochs": 2, "vst.vq_epochs": 2, "vst.aug_copies": 2}

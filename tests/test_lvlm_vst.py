@@ -166,12 +166,12 @@ def test_vst_codebook_is_used_and_tokens_carry_class(bundle, tmp_path):
 
 
 def test_kmeans_init_sees_train_windows_only(bundle, monkeypatch, tmp_path):
-    import bench.methods.lvlm_var.vst as vst_mod
+    import bench.methods.lvlm_var.codebook as codebook
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
     seen = []
-    real = vst_mod.kmeans
-    monkeypatch.setattr(vst_mod, "kmeans", lambda x, *a: seen.append(len(x)) or real(x, *a))
+    real = codebook.kmeans
+    monkeypatch.setattr(codebook, "kmeans", lambda x, *a: seen.append(len(x)) or real(x, *a))
     m = _method(tmp_path)
     fit_or_load_vst(m, bundle)
     plain = len(m._windows(bundle.train, bundle).features)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from bench.errors import BenchError
+from bench.methods.lvlm_var.codebook import init_codebook, vq_epochs
 
 CONTEXT_BLOCKS = {"none": 1, "neighbours": 3, "clip": 4}  # features.with_context's copies
 
@@ -53,8 +54,7 @@ def decoder(dim: int, hidden: int, out_dim: int) -> nn.Module:
 def train_vqvae(cfg: dict, gen: torch.Generator, enc: nn.Module, data, vq, epochs=None) -> dict:
     """Train `enc` and `vq` as a VQ-VAE on `data` (a vst.WindowStream with reconstruction
     targets); returns the training statistics. cfg is the `vst.*` section, prefix stripped.
-    `epochs`: a vst.EpochLog told the mean loss of each epoch."""
-    from bench.methods.lvlm_var.vst import init_codebook, vq_epochs
+    `epochs`: a codebook.EpochLog told the mean loss of each epoch."""
 
     device = data.mean.device
     dec = decoder(int(cfg["dim"]), int(cfg["hidden"]), len(data.t_mean)).to(device)
