@@ -16,8 +16,8 @@ from bench.methods.base import Method
 from bench.methods.lvlm_var import config as C
 from bench.methods.lvlm_var.features import split_windows
 from bench.methods.lvlm_var.semantics import explain_tokens, vocabulary_text
-from bench.methods.lvlm_var.stage import fit_or_load_vst, stage_seed
-from bench.methods.lvlm_var.vst import VstModel, clip_tokens, code_stats
+from bench.methods.lvlm_var.stage import clip_windows, fit_or_load_vst, stage_seed
+from bench.methods.lvlm_var.vst import VstModel, clip_tokens, code_stats, encode_clips
 from bench.specs import Predictions
 
 log = logging.getLogger("bench")
@@ -90,11 +90,10 @@ class LvlmVar(Method):
 
     def tokenize(self, split: SkeletonSet, data: DataBundle) -> tuple[list[list[int]], dict]:
         """Semantic tokens of each clip, and code statistics of the split's windows."""
-        windows = self._windows(split, data)
-        codes = self.vst.window_codes(windows)
+        # a chunk of clips at a time: a split's window features are never all in memory
+        codes, raw, windows = encode_clips(self.vst, clip_windows(self, split, data))
         stats = code_stats(codes, windows, self.vst.size)
-        stats["flip_rate_unsmoothed"] = code_stats(self.vst.window_codes(windows, 0.0), windows,
-                                                   self.vst.size)["flip_rate"]
+        stats["flip_rate_unsmoothed"] = code_stats(raw, windows, self.vst.size)["flip_rate"]
         tokens = clip_tokens(codes, windows, bool(self.config["vst.merge_runs"]),
                              int(self.config["vst.max_tokens"]))
         stats["tokens_per_clip"] = float(np.mean([len(t) for t in tokens]))
