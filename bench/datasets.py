@@ -263,7 +263,7 @@ def _kinect_v1_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
 
 def load_bundle(source: DataSource, workers: int = 1):
     """Arrays for every manifest sample, prepared once and cached by source content and settings."""
-    from bench.data.bundle import DataBundle, SkeletonSet
+    from bench.data.bundle import DataBundle, RowView, SkeletonSet
 
     if source.prepared is not None:
         from bench.data.pose_prepare import open_pose
@@ -281,7 +281,8 @@ def load_bundle(source: DataSource, workers: int = 1):
     def split(ids) -> SkeletonSet:
         idx = np.array([index[i] for i in ids], dtype=np.int64)
         desc = [descriptions[i] for i in ids] if descriptions else None
-        return SkeletonSet(list(ids), arrays["keypoint"][idx], arrays["num_frames"][idx],
+        # rows of the memory map, read when a method uses them (not a copy of the split)
+        return SkeletonSet(list(ids), RowView(arrays["keypoint"], idx), arrays["num_frames"][idx],
                            labels[idx], desc,
                            extras=None if extras is None else [extras[i] for i in idx])
 

@@ -1,4 +1,5 @@
-"""In-memory skeleton data handed to methods: one SkeletonSet per split, bundled with its manifest."""
+"""Skeleton data handed to methods: one SkeletonSet per split, bundled with its manifest. A
+split's keypoints are rows of the prepared memory-mapped array (RowView), read when used."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,6 +9,52 @@ from pathlib import Path
 import numpy as np
 
 from bench.specs import SplitManifest
+
+
+class RowView:
+    """Rows `idx` of `base` (a memory map), read on access: a split of the prepared arrays
+    without a copy of it in memory. Indexing reads the rows asked for; np.asarray(view) reads
+    them all (what code that needs the whole split at once gets)."""
+
+    def __init__(self, base: np.ndarray, idx):
+        self.base, self.idx = base, np.asarray(idx, dtype=np.int64)
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self.idx),) + tuple(self.base.shape[1:])
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.base.ndim
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def rows(self, idx) -> "RowView":
+        return RowView(self.base, self.idx[np.asarray(idx, dtype=np.int64)])
+
+    def __getitem__(self, key):
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if first is Ellipsis:
+            return np.asarray(self)[key]
+        rows = self.idx[first]
+        out = np.array(self.base[rows])  # a copy: nothing keeps the file's pages mapped
+        if not rest:
+            return out
+        return out[rest] if np.ndim(rows) == 0 else out[(slice(None),) + rest]
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.asarray(self.base[self.idx])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def take_rows(keypoint, idx):
+    """Rows of a split's keypoints: a RowView stays a view, an array is indexed."""
+    return keypoint.rows(idx) if isinstance(keypoint, RowView) else keypoint[idx]
 
 
 @dataclass
@@ -31,7 +78,7 @@ class SkeletonSet:
 
     def subset(self, idx) -> "SkeletonSet":
         idx = np.asarray(idx)
-        return SkeletonSet([self.sample_ids[i] for i in idx], self.keypoint[idx],
+        return SkeletonSet([self.sample_ids[i] for i in idx], take_rows(self.keypoint, idx),
                            self.num_frames[idx], self.labels[idx],
                            None if self.descriptions is None
                            else [self.descriptions[i] for i in idx],
@@ -71,8 +118,13 @@ class DataBundle:
         extras = (None if a.extras is None and b.extras is None
                   else [e or {} for e in (a.extras or [None] * len(a))
                         + (b.extras or [None] * len(b))])
-        train = SkeletonSet(a.sample_ids + b.sample_ids,
-                            np.concatenate([padded(a.keypoint), padded(b.keypoint)]),
+        if (isinstance(a.keypoint, RowView) and isinstance(b.keypoint, RowView)
+                and a.keypoint.base is b.keypoint.base):  # rows of one prepared array
+            keypoint = RowView(a.keypoint.base, np.concatenate([a.keypoint.idx, b.keypoint.idx]))
+        else:
+            keypoint = np.concatenate([padded(np.asarray(a.keypoint)),
+                                       padded(np.asarray(b.keypoint))])
+        train = SkeletonSet(a.sample_ids + b.sample_ids, keypoint,
                             np.concatenate([a.num_frames, b.num_frames]),
                             np.concatenate([a.labels, b.labels]), descriptions, extras)
         return dataclasses.replace(self, train=train, val=b.subset(np.arange(0)))
