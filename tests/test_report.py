@@ -28,8 +28,8 @@ def _ids(n):
 
 
 def _store_run(store, method, labels, scores, seed=0, manifest="m" * 64, config=None, texts=None,
-               extra=None, suite="mini-xsub", data="synthetic:x"):
-    spec = RunSpec(suite, method, config or {}, seed, manifest, "smoke", data)
+               extra=None, suite="mini-xsub", data="synthetic:x", profile="smoke"):
+    spec = RunSpec(suite, method, config or {}, seed, manifest, profile, data)
     p = Predictions(_ids(len(labels)), labels, scores, texts, extra or {})
     store.commit(store.staging_dir(spec.run_id), RunResult(spec.run_id, spec, "done", score(p)), p)
     return store.load_result(spec.run_id)
@@ -149,9 +149,10 @@ def test_tables_refuse_mixed_manifests(tmp_path):
 def test_published_rows_reported_against_measured():
     from bench.reporting.published import published_rows
 
-    measured = {"stgcn": ("cpu", 0.8512), "lvlm_var": ("cpu", 0.5)}
+    measured = {("stgcn", "paper"): (0.8512, {}),
+                ("lvlm_var", "paper"): (0.5, {"lvlm.backbone": "llava-1.5"})}
     rows = {(r[0], r[1]): r for r in published_rows("ntu60-xsub", measured, synthetic=False)}
-    assert rows[("ST-GCN (joint)", "PYSKL")][2:] == ["87.8", "stgcn (cpu)", "85.1", "-2.7"]
+    assert rows[("ST-GCN (joint)", "PYSKL")][2:] == ["87.8", "stgcn (paper)", "85.1", "-2.7"]
     assert rows[("ST-GCN (joint)", "MMAction2")][5] == f"{85.12 - 88.11:+.1f}"
     assert rows[("LVLM-VAR (LLaVA-13B)", "LVLM-VAR paper")][5] == "-44.1"
     assert rows[("ST-GCN (4-stream)", "PYSKL")][3:] == ["-", "-", "-"]  # stgcn-fusion not run
@@ -168,7 +169,8 @@ def test_report_on_real_data_has_published_differences_and_60_readable_classes(t
     rng = np.random.default_rng(4)
     labels = np.arange(240) % 60
     scores = rng.normal(size=(240, 60)) + 2.5 * np.eye(60)[labels]
-    results = [_store_run(store, "stgcn", labels, scores, suite="ntu60-xsub", data="/data/ntu")]
+    results = [_store_run(store, "stgcn", labels, scores, suite="ntu60-xsub", data="/data/ntu",
+                          profile="paper")]
     path = suite_report(store, SUITES.get("ntu60-xsub"), results, class_names("ntu60"),
                         synthetic=False, resamples=50)
     text = path.read_text()
@@ -179,7 +181,7 @@ def test_report_on_real_data_has_published_differences_and_60_readable_classes(t
     assert row["Measured top-1 (%)"] == f"{top1:.1f}"
     assert row["Measured - reported"] == f"{top1 - 87.8:+.1f}"
     from PIL import Image
-    with Image.open(path.parent / "figures" / "confusion_stgcn_smoke.png") as im:
+    with Image.open(path.parent / "figures" / "confusion_stgcn_paper.png") as im:
         assert min(im.size) >= 60 * 20  # at least 20 pixels per class cell and label line
 
 

@@ -82,14 +82,16 @@ def load_groups(store, results: list[dict], resamples: int, seed: int) -> list[R
 
 
 def _reference(groups: list[RunGroup], profile: str) -> RunGroup | None:
-    refs = [g for g in groups if g.method == REFERENCE_METHOD and g.predictions]
-    same = [g for g in refs if g.profile == profile]
-    return (same or refs or [None])[0]
+    # like with like: the reference run of the same profile only (another profile's run saw
+    # another recipe, so the paired test would compare recipes, not methods)
+    same = [g for g in groups if g.method == REFERENCE_METHOD and g.predictions
+            and g.profile == profile]
+    return same[0] if same else None
 
 
 def mcnemar_cell(g: RunGroup, groups: list[RunGroup]) -> tuple[str, object]:
-    """The paired test against LVLM-VAR (same profile if run), on the lowest seed both have (else
-    each one's lowest seed)."""
+    """The paired test against LVLM-VAR of the same profile ("-" when that was not run), on the
+    lowest seed both have (else each one's lowest seed)."""
     from bench.metrics.statistics import mcnemar, stars
 
     ref = _reference(groups, g.profile)

@@ -1,9 +1,12 @@
 """Published top-1 numbers (baselines/published.toml) beside what was measured here.
 
-A published entry is compared with one of our methods when its name says which: an entry may set
-`measured_as = "<bench method>"`; otherwise the known names below apply (joint entries -> the
-single-stream baseline, 4-stream entries -> its `-fusion` method). Methods with no counterpart
-here (other LLM-based recognisers) stay "reported" only.
+A published entry stands for exactly one kind of measured run, like with like: the bench method
+(`measured_as = "<bench method>"`, else the known names below: joint entries -> the single-stream
+baseline, 4-stream entries -> its `-fusion` method), run at the profile of the published recipe
+(`profile`, default "paper") and, where the entry has a `[result.config]` table, with those
+config values (LVLM-VAR (LLaVA-13B): lvlm.backbone = llava-1.5). Runs of other profiles or
+configs are not compared (a SmolLM2 cpu run is not "LVLM-VAR (LLaVA-13B)"). Methods with no
+counterpart here (other LLM-based recognisers) stay "reported" only.
 """
 from __future__ import annotations
 
@@ -36,20 +39,24 @@ def load_published() -> list[dict]:
     return entries
 
 
-def published_rows(suite_name: str, measured: dict[str, tuple[str, float]],
+def published_rows(suite_name: str, measured: dict[tuple[str, str], tuple[float, dict]],
                    synthetic: bool) -> list[list[str]]:
-    """Rows for this suite. measured: bench method -> (profile, top-1 fraction). Differences only
-    on real data: a synthetic dataset shares the suite's split rule, not its samples."""
+    """Rows for this suite. measured: (bench method, profile) -> (top-1 fraction, the runs'
+    config). Differences only on real data: a synthetic dataset shares the suite's split rule,
+    not its samples."""
     rows = []
     for e in load_published():
         if suite_name not in e:
             continue
         ours_name = e.get("measured_as") or KNOWN.get(e["method"], "")
-        ours = measured.get(ours_name)
+        profile = e.get("profile", "paper")
+        ours = measured.get((ours_name, profile))
+        if ours is not None and any(ours[1].get(k) != v for k, v in e.get("config", {}).items()):
+            ours = None  # the same method with another backbone or recipe: not this entry
         reported = float(e[suite_name])
         run, value, diff = "-", "-", "-"
         if ours is not None:
-            run, value = f"{ours_name} ({ours[0]})", tables.fmt_pct(ours[1])
-            diff = "n/a (synthetic)" if synthetic else f"{100 * ours[1] - reported:+.1f}"
+            run, value = f"{ours_name} ({profile})", tables.fmt_pct(ours[0])
+            diff = "n/a (synthetic)" if synthetic else f"{100 * ours[0] - reported:+.1f}"
         rows.append([e["method"], e["source"], f"{reported:.1f}", run, value, diff])
     return rows
