@@ -66,7 +66,7 @@ def _smooth(x: np.ndarray, k: int = _SMOOTH) -> np.ndarray:
 
 def _part_tracks(y: np.ndarray, layout) -> np.ndarray:  # y: (n, V, 3)
     """(n, 7, 3): the end joint of each part relative to the spine base, then the spine base."""
-    from bench.methods.lvlm_var.features import KIN_PARTS, PART_END_JOINT, joint_index
+    from bench.data.body import KIN_PARTS, PART_END_JOINT, joint_index
 
     base = joint_index(layout, ("spine base", "hip centre"))
     ends = [joint_index(layout, PART_END_JOINT[p]) for p in KIN_PARTS]
@@ -130,7 +130,7 @@ def _axis_events(part: str, axis: int, x: np.ndarray, fps: float) -> list[list]:
 
 
 def _turn_events(y: np.ndarray, layout, fps: float) -> list[list]:
-    from bench.methods.lvlm_var.features import joint_index
+    from bench.data.body import joint_index
 
     lateral = y[:, joint_index(layout, "left shoulder")] - y[:, joint_index(layout,
                                                                          "right shoulder")]
@@ -140,7 +140,7 @@ def _turn_events(y: np.ndarray, layout, fps: float) -> list[list]:
 
 def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> dict:
     """Facts of one clip (M, T, V, 3): see the module docstring."""
-    from bench.methods.lvlm_var.features import normalise_clip
+    from bench.data.body import normalise_clip
 
     y, present = normalise_clip(keypoint, int(num_frames), layout)
     own = y[0][present[0]]

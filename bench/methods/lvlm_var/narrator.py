@@ -67,7 +67,7 @@ def narrate(keypoint: np.ndarray, num_frames, layout: Layout, fps: float) -> lis
 
 def narrate_clip(keypoint: np.ndarray, num_frames: int, layout: Layout, fps: float) -> str:
     """The narrative of one clip (M, T, V, 3)."""
-    from bench.methods.lvlm_var.features import normalise_clip, with_virtual_joints
+    from bench.data.body import normalise_clip, with_virtual_joints
 
     keypoint, layout = with_virtual_joints(keypoint, layout)
     y, present = normalise_clip(keypoint, num_frames, layout)
@@ -101,7 +101,7 @@ class _Joints:
     joints share them)."""
 
     def __init__(self, layout: Layout):
-        from bench.methods.lvlm_var.features import joint_index
+        from bench.data.body import joint_index
 
         def find(*names):
             return joint_index(layout, names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.methods.lvlm_var.features import KIN_PARTS
+from bench.data.body import KIN_PARTS
 
 STILL = "body stays still"
 _SUBJECT = {"head": "head", "torso": "torso", "left arm": "left hand", "right arm": "right hand",

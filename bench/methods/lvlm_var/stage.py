@@ -148,7 +148,7 @@ def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBun
                  seed: int):
     """vst.parts: one VST per body part on its own columns, described by that part alone."""
     from bench.data.layouts import get_layout
-    from bench.methods.lvlm_var.features import with_virtual_joints
+    from bench.data.body import with_virtual_joints
     from bench.methods.lvlm_var.parts import DESCRIBED_BY, PartsVst, group_columns
     from bench.methods.lvlm_var.vqvae import CONTEXT_BLOCKS
 
