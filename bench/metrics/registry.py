@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from bench.metrics import explanation as X
@@ -67,7 +68,7 @@ def _grounded(p) -> int | None:
 
 
 _PCT = dict(scale=100.0, digits=1)
-CLASSIFICATION = (
+CLASSIFICATION = [
     Metric("top1", "Top-1 (%)", "classification", True,
            "share of test samples whose true class has the highest score (ties broken towards "
            "the lower class index).", from_counts=RunCounts.top1, in_ablation=True, **_PCT),
@@ -81,9 +82,9 @@ CLASSIFICATION = (
            "the unweighted mean of per-class F1 = 2 TP / (2 TP + FP + FN) over the classes that "
            "occur as true or predicted labels (scikit-learn's default).",
            from_counts=RunCounts.macro_f1, in_ablation=True, **_PCT),
-)
+]
 
-TEXT = (
+TEXT = [
     Metric("rouge_l", "ROUGE-L", "text", True,
            "F1 of the longest common subsequence of explanation and reference motion "
            "description (rouge-score, Porter stemming), averaged over explained samples.",
@@ -124,9 +125,9 @@ TEXT = (
            "explanations (up to 50, stored by the method) when the run has them, else of the "
            "class's test reference descriptions, else the class name's vector. Chance is "
            "1 / classes.", from_texts=X.score_consistency, at_run_time=False),
-)
+]
 
-RUN = (
+RUN = [
     Metric("explained", "Explained", "run", True,
            "test samples with a non-empty explanation.", digits=0,
            from_predictions=_explained),
@@ -165,11 +166,11 @@ RUN = (
     Metric("faith_samples", "Deletion samples", "run", True,
            "samples the deletion score averages over.", digits=0,
            from_predictions=_erasure("faith_samples")),
-)
+]
 
 # Stored by LVLM-VAR itself (Method.diagnostics): defined here so tables and the appendix agree.
 _DIAG = dict(at_run_time=False)
-TOKEN_DIAGNOSTICS = (
+TOKEN_DIAGNOSTICS = [
     Metric("vst_test_tokens_per_clip", "Tokens per clip", "diagnostic", True,
            "semantic tokens of a test clip as the LM sees them (after any run merging and the "
            "vst.max_tokens cap), averaged.", digits=1, **_DIAG),
@@ -193,8 +194,8 @@ TOKEN_DIAGNOSTICS = (
            "the VQ-VAE decoder's mean squared error on the train windows' standardised motion "
            "(poses, velocities, displacements, centre track) from the quantised code: 1.0 is "
            "what predicting each value's train mean scores.", **_DIAG),
-)
-LM_ADDS = tuple(
+]
+LM_ADDS = list(
     Metric(key, header, "diagnostic", True, text, **_PCT, **_DIAG) for key, header, text in (
         ("lm_top1", "LM (%)", "LVLM-VAR's top-1 (the LM's class scores)."),
         ("token_bow_top1", "Bag-of-tokens (%)",
@@ -206,9 +207,53 @@ LM_ADDS = tuple(
         ("lm_shuffled_order_top1", "LM, tokens shuffled (%)",
          "top-1 of the LM when each test clip's tokens are given in a seeded random order."),
     ))
-DIAGNOSTICS = TOKEN_DIAGNOSTICS + LM_ADDS
-METRICS = CLASSIFICATION + TEXT + RUN
-BY_KEY = {m.key: m for m in METRICS + DIAGNOSTICS}
+# The groups are lists so that register() (a metric module's one call) reaches every module that
+# imported them; METRICS, DIAGNOSTICS and BY_KEY are kept in step by _index().
+METRICS: list[Metric] = []
+DIAGNOSTICS: list[Metric] = []
+BY_KEY: dict[str, Metric] = {}
+_GROUPS = {"classification": CLASSIFICATION, "text": TEXT, "run": RUN}
+
+
+def _index() -> None:
+    METRICS[:] = CLASSIFICATION + TEXT + RUN
+    DIAGNOSTICS[:] = TOKEN_DIAGNOSTICS + LM_ADDS
+    BY_KEY.clear()
+    BY_KEY.update({m.key: m for m in METRICS + DIAGNOSTICS})
+
+
+def register(metric: Metric) -> Metric:
+    """Add a classification, text or run metric: it is then stored by the runner (at_run_time),
+    re-scored in reports, shown in their tables, defined in the appendix and listed by `bench
+    list metrics`. A module in bench/metrics/ that calls this is found without further edits
+    (load_metric_modules); CONTRIBUTING.md shows one."""
+    if metric.kind not in _GROUPS:
+        raise ValueError(f"metric {metric.key!r}: kind {metric.kind!r}; register() takes one of "
+                         f"{sorted(_GROUPS)}")
+    if metric.key in BY_KEY:
+        raise ValueError(f"metric {metric.key!r} is already registered")
+    _GROUPS[metric.kind].append(metric)
+    _index()
+    return metric
+
+
+def unregister(key: str) -> None:
+    """Remove a registered metric (tests that register a toy one)."""
+    for group in _GROUPS.values():
+        group[:] = [m for m in group if m.key != key]
+    _index()
+
+
+def load_metric_modules(folder, package: str) -> None:
+    """Import every module of a metrics folder, so the ones that call register() are in."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules([str(folder)]):
+        importlib.import_module(f"{package}.{info.name}")
+
+
+_index()
 CONTROLS = X.CONTROLS
 CONTROL_DEFINITION = (
     "every text score is also computed, on the same test clips, for three control texts: "
@@ -285,3 +330,6 @@ def appendix_entries() -> list[tuple[str, str]]:
     """(header, definition) of every metric the appendix defines, then the controls."""
     return ([(m.header, m.definition) for m in METRICS + DIAGNOSTICS if m.in_appendix]
             + [("Controls", CONTROL_DEFINITION)])
+
+
+load_metric_modules(Path(__file__).parent, "bench.metrics")
