@@ -91,6 +91,8 @@ def parse_args():
     p.add_argument("--lvlm-profile", default="cpu", help="LVLM-VAR's profile (default: cpu)")
     p.add_argument("--rss-limit-gb", type=float, default=10.0,
                    help="kill a stage whose RSS passes this (default 10)")
+    p.add_argument("--anon-limit-gb", type=float, default=8.0,
+                   help="kill a stage whose anonymous RSS passes this (default 8)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per stage")
     p.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -114,7 +116,8 @@ def run_stage(args, suite: str, stage: str, cache: Path, logs: Path) -> dict:
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
-        watch = Watchdog(proc.pid, args.rss_limit_gb * GB, args.timeout)
+        watch = Watchdog(proc.pid, args.rss_limit_gb * GB, args.anon_limit_gb * GB,
+                         args.timeout)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         watch.stop()
@@ -142,10 +145,13 @@ def run_stage(args, suite: str, stage: str, cache: Path, logs: Path) -> dict:
 
 
 class Watchdog:
-    """Polls the child's RSS; kills its process group past the limit or the timeout."""
+    """Polls the child's RSS; kills its process group past either limit or the timeout. Mapped
+    file pages (the prepared arrays) count in RSS but the kernel can drop them; anonymous
+    memory is what can exhaust the machine, hence its own limit."""
 
-    def __init__(self, pid: int, limit: float, timeout: float):
+    def __init__(self, pid: int, limit: float, anon_limit: float, timeout: float):
         self.pid, self.limit, self.deadline = pid, limit, time.monotonic() + timeout
+        self.anon_limit = anon_limit
         self.killed = ""
         self.peaks: dict[str, int] = {}
         self._done = threading.Event()
@@ -158,9 +164,13 @@ class Watchdog:
             rss = status.get("VmRSS", 0)
             for key in ("RssAnon", "RssFile"):  # sampled: file pages are mapped arrays
                 self.peaks[key] = max(self.peaks.get(key, 0), status.get(key, 0))
-            if rss > self.limit or time.monotonic() > self.deadline:
+            anon = status.get("RssAnon", 0)
+            if rss > self.limit or anon > self.anon_limit or time.monotonic() > self.deadline:
                 self.killed = (f"RSS {rss / GB:.1f} GB > limit {self.limit / GB:.0f} GB"
-                               if rss > self.limit else "timeout")
+                               if rss > self.limit else
+                               f"anonymous RSS {anon / GB:.1f} GB > limit "
+                               f"{self.anon_limit / GB:.0f} GB" if anon > self.anon_limit
+                               else "timeout")
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except ProcessLookupError:

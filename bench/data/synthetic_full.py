@@ -1,6 +1,8 @@
 """Synthetic NTU RGB+D at the real size: every available NTU60 (56,578) or NTU120 (113,945)
-sample name, written as raw `.skeleton` text, fast enough (2,000+ files/s on one core) that the
-whole NTU120 set takes minutes. For scale tests of preparation, splits and methods.
+sample name, written as raw `.skeleton` text fast enough (over 3,000 files/s formatted on one
+core; creating the files costs what the file system asks) that the whole NTU120 set takes
+minutes. For scale tests of preparation, splits and methods, not for accuracy: every take is a
+variation of one of a few templates per action, so classes are far easier than real NTU's.
 
 The small generator (synthetic.py) runs a motion program per sample; here each action's program
 is performed a few times once (a bank of templates, one per variant and camera, noise-free), and
