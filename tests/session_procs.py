@@ -1,10 +1,16 @@
 """Helpers for tests that start `bench` in its own session and signal it: the processes still
-alive in that session (the driver, its run processes and whatever they started)."""
+alive in that session (the driver, its run processes and whatever they started), and the store
+left after such kills."""
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+
+import numpy as np
+
+from bench.store import Store, file_sha256
 
 
 def start_bench(args, env=None) -> subprocess.Popen:
@@ -58,3 +64,21 @@ def kill_session(sid: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def check_intact(store: Store, ids: list[str]) -> None:
+    """After kills and a rerun: one intact, indexed result per run id and nothing half-written."""
+    folders = sorted(p.name for p in store.runs.iterdir() if not p.name.startswith("."))
+    assert folders == sorted(ids)
+    for run_id in ids:
+        folder = store.run_dir(run_id)
+        result = json.loads((folder / "result.json").read_text())
+        assert result["run_id"] == run_id and result["status"] == "done", result.get("error")
+        assert file_sha256(folder / "predictions.npz") == result["predictions_sha256"]
+        with np.load(folder / "predictions.npz") as z:
+            assert z["scores"].shape[0] == len(z["sample_ids"]) == len(z["labels"]) > 0
+    assert store.indexed() == {i: "done" for i in ids}
+    scratch = [p for p in store.out.rglob("*") if p.name.startswith((".staging-", ".trash-"))
+               or ".tmp" in p.name or (p.parent == store.progress_dir)]
+    assert scratch == []
+    assert not (store.out / "quarantine").exists()  # commits are atomic: nothing to heal

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from toys import knn_method, lvlm_method, named_motion_bundle, part_swing_bundle
 
 from bench.methods import knn as knn_mod
 
@@ -26,14 +28,12 @@ def test_knn_blocked_distances_equal_the_whole_matrix(metric):
 
 
 def test_knn_scores_do_not_depend_on_the_block_size(tmp_path, monkeypatch):
-    from test_knn import _knn, toy_bundle
-
-    data = toy_bundle()
+    data = part_swing_bundle()
     scores = []
     for block in (knn_mod.TRAIN_BLOCK, 13):
         monkeypatch.setattr(knn_mod, "TRAIN_BLOCK", block)
         monkeypatch.setattr(knn_mod.nearest_per_class, "__defaults__", (block,))
-        model = _knn(tmp_path, metric="euclidean", chunk=5)
+        model = knn_method(tmp_path, metric="euclidean", chunk=5)
         model.fit(data)
         scores.append(model.predict(data.test, data).scores)
     # float32 matrix products of other shapes round differently (euclidean: |q|^2 + |t|^2 -
@@ -44,14 +44,10 @@ def test_knn_scores_do_not_depend_on_the_block_size(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------------------------- VST
 
-torch = pytest.importorskip("torch")
-
 
 @pytest.fixture(scope="module")
 def bundle():
-    from test_lvlm_vst import toy_bundle
-
-    return toy_bundle(num_classes=4, train_per_class=6, test_per_class=2)
+    return named_motion_bundle(num_classes=4, train_per_class=6, test_per_class=2)
 
 
 def _source(split, copies: int, **kw):
@@ -136,13 +132,12 @@ def test_streamed_training_equals_training_on_the_windows_in_memory(bundle, monk
 def test_two_fits_of_one_spec_give_identical_tokens(bundle, tmp_path, monkeypatch):
     import bench.methods.lvlm_var.vst as vst
     from bench.methods.lvlm_var.stage import fit_or_load_vst
-    from test_lvlm_vst import _method
 
     monkeypatch.setattr(vst, "CHUNK_WINDOWS", 150)
     over = {"vst.epochs": 2, "vst.vq_epochs": 2, "vst.aug_copies": 2}
     fits = []
     for cache in ("c1", "c2"):
-        m = _method(tmp_path, cache=cache, **over)
+        m = lvlm_method(tmp_path, cache=cache, **over)
         model, hit = fit_or_load_vst(m, bundle)
         assert not hit
         m.vst = model

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from bench.store import Store
+from fake_slurm import SACCT, SRUN
 from session_procs import kill_session, wait_gone
 
 SLEEP_S = 4  # each run sleeps this long: the signal lands while both are in flight
@@ -167,8 +168,6 @@ for jid in sys.argv[1:]:
 
 @pytest.fixture
 def fake_slurm(tmp_path):
-    from test_executors_slurm import SACCT, SRUN
-
     bin_dir, state = tmp_path / "bin", tmp_path / "slurm-state"
     bin_dir.mkdir()
     state.mkdir()

@@ -13,6 +13,7 @@ from bench.errors import BenchError  # noqa: E402
 from bench.executors import Resources  # noqa: E402
 from bench.executors.slurm import SlurmExecutor  # noqa: E402
 from bench.executors.task import worker_info  # noqa: E402
+from fake_slurm import SACCT, SRUN  # noqa: E402
 
 SBATCH = r'''
 import os, re, subprocess, sys, pathlib
@@ -37,32 +38,6 @@ for t in (range(int(m[1]), int(m[2]) + 1) if m else [None]):
                      start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(f"Submitted batch job {jid}")
 '''
-
-SRUN = r'''
-import os, subprocess, sys
-args, files = sys.argv[1:], {}
-while args and args[0].startswith("-"):
-    flag = args.pop(0)
-    if flag in ("--output", "--error"):
-        files[flag] = args.pop(0)
-def expand(p):
-    e = os.environ
-    return (p.replace("%A", e.get("SLURM_ARRAY_JOB_ID", "")).replace("%a", e.get("SLURM_ARRAY_TASK_ID", ""))
-             .replace("%j", e["SLURM_JOB_ID"]).replace("%t", "0"))
-outs = {k: open(expand(v), "a") for k, v in files.items()}
-sys.exit(subprocess.call(args, stdout=outs.get("--output"), stderr=outs.get("--error")))
-'''
-
-SACCT = r'''
-import os, sys, pathlib
-state = pathlib.Path(os.environ["FAKE_SLURM_DIR"])
-ids = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "-j"]
-print("JobID|State|NodeList")
-for jid in ids:
-    for f in sorted(state.glob(f"{jid}*.state")):
-        print(f"{f.stem}|{f.read_text().strip()}|localhost")
-'''
-
 
 @pytest.fixture
 def fake_slurm(tmp_path, monkeypatch):

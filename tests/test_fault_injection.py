@@ -8,17 +8,15 @@ left, the index rows equal the run folders, and no process of the killed command
 
 The command carries --retry-failed: a run whose own process was killed is (rightly) recorded as
 failed, and the rerun redoes it. Runs are noop runs sleeping 0.8 s; a trial takes ~6 s."""
-import json
 import os
 import random
 import signal
 import time
 
-import numpy as np
 import pytest
 
-from bench.store import Store, file_sha256
-from session_procs import kill_session, run_processes, start_bench, wait_gone
+from bench.store import Store
+from session_procs import check_intact, kill_session, run_processes, start_bench, wait_gone
 
 pytestmark = pytest.mark.faults  # not skipped: CI runs it (about 2 min)
 
@@ -77,23 +75,6 @@ def _wait_for_target(proc, delay: float, at_worker: bool, rng: random.Random) ->
                 return rng.choice(workers)
         time.sleep(0.005)
     return None
-
-
-def check_intact(store: Store, ids: list[str]) -> None:
-    folders = sorted(p.name for p in store.runs.iterdir() if not p.name.startswith("."))
-    assert folders == sorted(ids)
-    for run_id in ids:
-        folder = store.run_dir(run_id)
-        result = json.loads((folder / "result.json").read_text())
-        assert result["run_id"] == run_id and result["status"] == "done", result.get("error")
-        assert file_sha256(folder / "predictions.npz") == result["predictions_sha256"]
-        with np.load(folder / "predictions.npz") as z:
-            assert z["scores"].shape[0] == len(z["sample_ids"]) == len(z["labels"]) > 0
-    assert store.indexed() == {i: "done" for i in ids}
-    scratch = [p for p in store.out.rglob("*") if p.name.startswith((".staging-", ".trash-"))
-               or ".tmp" in p.name or (p.parent == store.progress_dir)]
-    assert scratch == []
-    assert not (store.out / "quarantine").exists()  # commits are atomic: nothing to heal
 
 
 def test_a_sweep_killed_at_20_random_moments_resumes_to_one_intact_result_per_run(tmp_path):

@@ -1,9 +1,9 @@
 """Stream fusion: weighted sums aligned by sample id, never by position."""
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from toys import part_swing_bundle
 
 from bench.errors import BenchError
 from bench.methods.fusion import DEFAULT_WEIGHTS, STREAMS, fuse, fuse_files, load_scores
@@ -89,10 +89,6 @@ def test_score_files_are_checked(tmp_path):
 
 
 def test_fusion_method_trains_each_stream_and_fuses_them(tmp_path):
-    pytest.importorskip("mmaction")
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_knn import toy_bundle
-
     from bench.methods import METHODS
 
     cls = METHODS.get("stgcn-fusion")
@@ -101,7 +97,7 @@ def test_fusion_method_trains_each_stream_and_fuses_them(tmp_path):
     assert "stream" not in config["gcn_config"]
     config.update(streams=["joint", "bone"], weights=[2.0, 1.0])
     config["gcn_config"]["epochs"] = 1
-    data = toy_bundle(classes=3, train=2, val=1, test=2)
+    data = part_swing_bundle(classes=3, train=2, val=1, test=2)
     method = cls(config, profile="smoke", seed=0, workdir=tmp_path / "work",
                  cache_dir=tmp_path / "cache")
     method.fit(data)

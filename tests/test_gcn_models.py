@@ -3,14 +3,13 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from toys import NTU_TO_KINECT20, REST
 
-pytest.importorskip("mmaction")
-torch = pytest.importorskip("torch")
-
-from bench.data.layouts import get_layout  # noqa: E402
-from bench.methods.gcn_models.common import exact_hop_adjacency  # noqa: E402
+from bench.data.layouts import get_layout
+from bench.methods.gcn_models.common import exact_hop_adjacency
 from bench.methods.gcn_models.layouts import bone_pairs, mirrored_joints, mmaction_graph  # noqa
-from bench.methods.mmaction_setup import import_mmaction  # noqa: E402
+from bench.methods.mmaction_setup import import_mmaction
 
 SMALL = {"CTRGCN": dict(base_channels=8, num_stages=4, inflate_stages=[2, 3],
                         down_stages=[2, 3]),
@@ -70,15 +69,8 @@ def _body(v: int, frames: int = 12, seed: int = 0) -> np.ndarray:
 
 
 def _standing_kinect20(frames: int = 6) -> np.ndarray:
-    """A standing body (test_knn's rest pose in kinect20 order), turned and moved at random,
+    """A standing body (toys.REST in kinect20 order), turned and moved at random,
     with some jitter; a second body that leaves half way."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_knn import REST
-    from test_mmaction_gcn import NTU_TO_KINECT20
-
     rng = np.random.default_rng(1)
     q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
     body = REST[NTU_TO_KINECT20] @ q.T + rng.normal(size=3)

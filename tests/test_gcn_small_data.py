@@ -1,21 +1,13 @@
 """The GCNs' small-data recipe (cpu profile): train-only rotation/scaling augmentation, and the
 final fit on train+val that keeps the last epoch."""
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+import torch
+from toys import part_swing_bundle, relayout
 
-pytest.importorskip("mmaction")
-torch = pytest.importorskip("torch")
-
-from bench.errors import BenchError  # noqa: E402
-from bench.methods.gcn_zoo import CTRGCN, STGCN  # noqa: E402
-from bench.methods.mmaction_setup import import_mmaction  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_knn import toy_bundle  # noqa: E402
-from test_mmaction_gcn import relayout  # noqa: E402
+from bench.errors import BenchError
+from bench.methods.gcn_zoo import CTRGCN, STGCN
+from bench.methods.mmaction_setup import import_mmaction
 
 
 def _clip(seed=0):
@@ -84,7 +76,7 @@ def _train_steps(cfg):
 @pytest.mark.parametrize("layout,prenorm,coords", [("kinect20", "LayoutPreNormalize3D", 3),
                                                    ("coco17", "PreNormalize2D", 2)])
 def test_cpu_profile_augments_training_clips_only(tmp_path, layout, prenorm, coords):
-    data = relayout(toy_bundle(classes=3, train=2, val=1, test=1), layout)
+    data = relayout(part_swing_bundle(classes=3, train=2, val=1, test=1), layout)
     for cls in (STGCN, CTRGCN):
         method = cls(cls.default_config("cpu"), profile="cpu", seed=0, workdir=tmp_path,
                      cache_dir=tmp_path)
@@ -108,7 +100,7 @@ def test_fit_on_train_and_val_trains_on_both_and_keeps_the_last_epoch(tmp_path):
     from mmaction.registry import DATASETS
 
     torch.set_num_threads(1)
-    data = toy_bundle(classes=3, train=2, val=1, test=1)
+    data = part_swing_bundle(classes=3, train=2, val=1, test=1)
     config = {**STGCN.default_config("smoke"), "epochs": 1, "fit_on": "train+val"}
     method = STGCN(config, profile="smoke", seed=0, workdir=tmp_path / "work",
                    cache_dir=tmp_path / "cache")
@@ -126,7 +118,7 @@ def test_fit_on_train_and_val_trains_on_both_and_keeps_the_last_epoch(tmp_path):
 
 
 def test_recipe_field_errors_are_one_line(tmp_path):
-    data = toy_bundle(classes=2, train=1, val=1, test=1)
+    data = part_swing_bundle(classes=2, train=1, val=1, test=1)
     for field, value, message in (
             ("fit_on", "all", r"fit_on='all'; expected one of train, train\+val"),
             ("augment", {"yaw": 30}, r"augment=\{'yaw': 30\}; expected null or \{yaw_deg"),
@@ -142,7 +134,7 @@ def test_recipe_field_errors_are_one_line(tmp_path):
 def test_single_person_data_formats_one_person(tmp_path):
     from bench.methods.gcn_recipe import bodies_in
 
-    data = toy_bundle(classes=3, train=2, val=1, test=1)  # clip 0 of each split: two bodies
+    data = part_swing_bundle(classes=3, train=2, val=1, test=1)  # clip 0 of each split: two bodies
     assert bodies_in(data) == 2
     for name in ("train", "val", "test"):
         getattr(data, name).keypoint[:, 1] = 0

@@ -2,12 +2,12 @@
 stands for (method, the published recipe's profile, the entry's config values), McNemar pairs
 runs of one profile, and the report states the suite's protocol above the accuracy table."""
 import numpy as np
+from toys import md_tables, store_toy_run
 
 from bench.reporting.published import published_rows
 from bench.reporting.report import suite_report
 from bench.store import Store
 from bench.suites import SUITES
-from test_report import _store_run, md_tables
 
 
 def _row(rows, method, source):
@@ -33,9 +33,9 @@ def test_mcnemar_pairs_runs_of_one_profile_and_the_protocol_is_stated(tmp_path):
     store = Store(tmp_path)
     labels = np.arange(40) % 4
     scores = np.eye(4)[labels]
-    results = [_store_run(store, "lvlm_var", labels, scores, profile="cpu"),
-               _store_run(store, "knn", labels, scores, profile="smoke"),
-               _store_run(store, "stgcn", labels, scores, profile="cpu")]
+    results = [store_toy_run(store, "lvlm_var", labels, scores, profile="cpu"),
+               store_toy_run(store, "knn", labels, scores, profile="smoke"),
+               store_toy_run(store, "stgcn", labels, scores, profile="cpu")]
     text = suite_report(store, SUITES.get("mini-xsub"), results, list("abcd"), synthetic=True,
                         resamples=20).read_text()
     acc = {(r["Method"], r["Profile"]): r for r in md_tables(text)["Accuracy"]}

@@ -4,12 +4,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
+import torch
+from toys import named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from test_lvlm_vst import toy_bundle  # noqa: E402
 
 # NTU-25 joint behind each COCO-17 joint (the face keypoints all sit at the head).
 NTU_OF_COCO = [3, 3, 3, 3, 3, 4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18]
@@ -29,7 +26,7 @@ def test_virtual_joints_give_an_upright_body_frame():
     from bench.data.layouts import get_layout
     from bench.methods.lvlm_var.features import normalise_clip, with_virtual_joints
 
-    data = toy_bundle(num_classes=1, train_per_class=1, test_per_class=1)
+    data = named_motion_bundle(num_classes=1, train_per_class=1, test_per_class=1)
     clip = to_coco17(data.train).keypoint[0]
     pts, layout = with_virtual_joints(clip[None], get_layout("coco17"))
     assert pts.shape == (1, 2, 80, 24, 3) and layout.dims == 3
@@ -48,7 +45,7 @@ def test_lvlm_var_runs_on_coco17(tmp_path):
     from bench.methods.lvlm_var.method import LvlmVar
 
     torch.set_num_threads(1)
-    data = toy_bundle(num_classes=3, train_per_class=10, test_per_class=4)
+    data = named_motion_bundle(num_classes=3, train_per_class=10, test_per_class=4)
     data = dataclasses.replace(data, layout="coco17", train=to_coco17(data.train),
                                val=to_coco17(data.val), test=to_coco17(data.test))
     cfg = {**LvlmVar.default_config("smoke"), "eval.faithfulness_samples": 0}

@@ -12,12 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from toys import named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
-
-from test_lvlm_vst import toy_bundle  # noqa: E402  (tests/ is on sys.path under pytest)
 
 OVERRIDES = {
     "lvlm.steps": 4, "lvlm.batch_size": 5,  # 5 rows: shards of 3 and 2, unequal on purpose
@@ -28,7 +25,7 @@ OVERRIDES = {
 
 
 def _bundle():
-    return toy_bundle(num_classes=3, train_per_class=4, test_per_class=2)
+    return named_motion_bundle(num_classes=3, train_per_class=4, test_per_class=2)
 
 
 def fit_and_predict(out: str, cache: str) -> int:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from test_lvlm_vst import _method, toy_bundle
+from toys import lvlm_method, named_motion_bundle
 
 
 @pytest.fixture(scope="module")
 def bundle():
-    return toy_bundle(num_classes=4, train_per_class=6, test_per_class=3)
+    return named_motion_bundle(num_classes=4, train_per_class=6, test_per_class=3)
 
 
 def test_explanation_context_holds_the_controls_inputs():
@@ -39,11 +38,11 @@ def test_cited_tokens_are_those_whose_code_makes_the_texts_claim():
 def test_fit_predict_narrates_and_gives_the_same_predictions_on_a_cache_hit(bundle, tmp_path):
     from bench.methods.lvlm_var.narrator import narrate
 
-    first = _method(tmp_path, **{"lvlm.epochs": 2.0})
+    first = lvlm_method(tmp_path, **{"lvlm.epochs": 2.0})
     first.fit(bundle)
     assert first.stats["vst_cache_hit"] == 0.0
     p1 = first.predict(bundle.test, bundle)
-    second = _method(tmp_path, **{"lvlm.epochs": 2.0})  # same cache folder: the VST is read
+    second = lvlm_method(tmp_path, **{"lvlm.epochs": 2.0})  # same cache folder: the VST is read
     second.fit(bundle)
     assert second.stats["vst_cache_hit"] == 1.0
     p2 = second.predict(bundle.test, bundle)
@@ -66,8 +65,8 @@ def test_one_codebook_per_body_part(bundle, tmp_path):
     from bench.methods.lvlm_var.parts import PART_GROUPS
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    m = _method(tmp_path, **{"vst.parts": "body5", "vst.codebook": 8, "vst.epochs": 5,
-                             "vst.vq_epochs": 2})
+    m = lvlm_method(tmp_path, **{"vst.parts": "body5", "vst.codebook": 8, "vst.epochs": 5,
+                                 "vst.vq_epochs": 2})
     m.vst, hit = fit_or_load_vst(m, bundle)
     parts = len(PART_GROUPS["body5"])
     assert m.vst.size == 8 * parts and len(m.vst.descriptions) == 8 * parts

@@ -5,28 +5,17 @@ import os
 
 import numpy as np
 import pytest
+import torch
+from toys import lvlm_method, named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
-
-from bench.errors import BenchError  # noqa: E402
-from test_lvlm_vst import toy_bundle  # noqa: E402  (tests/ is on sys.path under pytest)
-
-
-def _method(tmp_path, profile="smoke", **overrides):
-    from bench.methods.lvlm_var.method import LvlmVar
-
-    cfg = {**LvlmVar.default_config(profile), **overrides}
-    return LvlmVar(cfg, profile=profile, seed=0, workdir=tmp_path / "work",
-                   cache_dir=tmp_path / "cache")
+from bench.errors import BenchError
 
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     torch.set_num_threads(1)
-    bundle = toy_bundle(num_classes=6, train_per_class=16, test_per_class=6)
-    method = _method(tmp_path_factory.mktemp("lvlm"))
+    bundle = named_motion_bundle(num_classes=6, train_per_class=16, test_per_class=6)
+    method = lvlm_method(tmp_path_factory.mktemp("lvlm"))
     method.fit(bundle)
     return method, bundle, method.predict(bundle.test, bundle)
 
@@ -146,9 +135,9 @@ def test_lora_touches_the_language_model_only(fitted, tmp_path):
 
 
 def test_vocab_injection_runs(tmp_path):
-    bundle = toy_bundle(num_classes=4, train_per_class=8, test_per_class=3)
-    method = _method(tmp_path, **{"lvlm.injection": "vocab", "lvlm.epochs": 2.0,
-                                  "lvlm.explain_max": 2, "vst.epochs": 5, "vst.vq_epochs": 2})
+    bundle = named_motion_bundle(num_classes=4, train_per_class=8, test_per_class=3)
+    method = lvlm_method(tmp_path, **{"lvlm.injection": "vocab", "lvlm.epochs": 2.0,
+                                      "lvlm.explain_max": 2, "vst.epochs": 5, "vst.vq_epochs": 2})
     method.fit(bundle)
     pred = method.predict(bundle.test, bundle)
     assert method.bb.code_token_ids and len(method.bb.code_token_ids) == method.vst.size
@@ -167,19 +156,19 @@ def test_config_profiles_and_errors(tmp_path, monkeypatch):
         for key in ("vst.codebook", "vst.token_rate", "lora.rank", "lvlm.injection"):
             assert key in cfg
     with pytest.raises(BenchError, match="unknown keys"):
-        _method(tmp_path, **{"vst.codebok": 3})
+        lvlm_method(tmp_path, **{"vst.codebok": 3})
     with pytest.raises(BenchError, match="lvlm.injection"):
-        _method(tmp_path, **{"lvlm.injection": "pixels"})
+        lvlm_method(tmp_path, **{"lvlm.injection": "pixels"})
     with pytest.raises(BenchError, match="vst.aug_warp must be < 1"):
-        _method(tmp_path, **{"vst.aug_warp": 1.0})
+        lvlm_method(tmp_path, **{"vst.aug_warp": 1.0})
     with pytest.raises(BenchError, match="vst.aug_scale must be >= 0"):
-        _method(tmp_path, **{"vst.aug_scale": -0.1})
+        lvlm_method(tmp_path, **{"vst.aug_scale": -0.1})
     with pytest.raises(BenchError, match=r"lvlm.token_noise must be in \[0, 1\]"):
-        _method(tmp_path, **{"lvlm.token_noise": 1.5})
+        lvlm_method(tmp_path, **{"lvlm.token_noise": 1.5})
     monkeypatch.delenv("BENCH_LLAVA_PATH", raising=False)
-    paper = _method(tmp_path, profile="paper")
+    paper = lvlm_method(tmp_path, profile="paper")
     with pytest.raises(BenchError, match="BENCH_LLAVA_PATH"):
-        paper.fit(toy_bundle(num_classes=2, train_per_class=2, test_per_class=1))
+        paper.fit(named_motion_bundle(num_classes=2, train_per_class=2, test_per_class=1))
 
 
 @pytest.mark.skipif(not os.environ.get("BENCH_SLOW_TESTS"), reason="set BENCH_SLOW_TESTS=1 (~1 min)")
@@ -225,10 +214,10 @@ def test_fit_on_train_and_val_trains_on_both(tmp_path, monkeypatch):
     monkeypatch.setattr(tuning, "finetune", lambda bb, prompts, examples, *a, **k:
                         seen.update(n=len(examples)) or {"steps": 0.0})
     monkeypatch.setattr("bench.methods.lvlm_var.method.LvlmVar._save_adapter", lambda self: None)
-    bundle = toy_bundle(num_classes=3, train_per_class=3, test_per_class=1)
+    bundle = named_motion_bundle(num_classes=3, train_per_class=3, test_per_class=1)
     from bench.methods.lvlm_var.config import default_config
     assert default_config("cpu")["fit_on"] == "train+val"
-    method = _method(tmp_path, **{"fit_on": "train+val", "vst.epochs": 2, "vst.vq_epochs": 1})
+    method = lvlm_method(tmp_path, **{"fit_on": "train+val", "vst.epochs": 2, "vst.vq_epochs": 1})
     method.fit(bundle)
     assert seen["n"] == len(bundle.train) + len(bundle.val)
 
@@ -257,7 +246,7 @@ def test_token_noise_replaces_train_tokens_and_keeps_the_answer(tmp_path, monkey
     from bench.methods.lvlm_var import tuning
 
     real = tuning.answer_loss
-    bundle = toy_bundle(num_classes=3, train_per_class=6, test_per_class=1)
+    bundle = named_motion_bundle(num_classes=3, train_per_class=6, test_per_class=1)
 
     def first_batch(noise):
         seen = []
@@ -267,9 +256,9 @@ def test_token_noise_replaces_train_tokens_and_keeps_the_answer(tmp_path, monkey
             return real(bb, shared, ids, mask, weights, vectors)
 
         monkeypatch.setattr(tuning, "answer_loss", spy)
-        method = _method(tmp_path, **{"lvlm.injection": injection, "lvlm.steps": 1,
-                                      "lvlm.token_noise": noise, "vst.epochs": 3,
-                                      "vst.vq_epochs": 1})
+        method = lvlm_method(tmp_path, **{"lvlm.injection": injection, "lvlm.steps": 1,
+                                          "lvlm.token_noise": noise, "vst.epochs": 3,
+                                          "vst.vq_epochs": 1})
         method.fit(bundle)  # same seed: the same first batch; the VST comes from the cache
         ids, weights, vectors = seen[0]
         if vectors is None:  # vocab injection: the code tokens are in the ids

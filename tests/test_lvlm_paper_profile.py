@@ -4,13 +4,9 @@ from __future__ import annotations
 
 
 import numpy as np
-import pytest
+import torch
+from toys import named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
-
-from test_lvlm_vst import toy_bundle  # noqa: E402
 
 SMALL_VST = {"vst.codebook": 16, "vst.dim": 16, "vst.hidden": 32, "vst.epochs": 3,
              "vst.vq_epochs": 2, "vst.aug_copies": 0, "lvlm.steps": 4, "lvlm.max_new_tokens": 6,
@@ -28,7 +24,7 @@ def test_paper_profile_loads_the_directory_and_trains_lora_in_bf16(llava_dir, tm
     cfg = {**LvlmVar.default_config("paper"), **SMALL_VST}
     method = LvlmVar(cfg, profile="paper", seed=0, workdir=tmp_path / "work",
                      cache_dir=tmp_path / "cache")
-    bundle = toy_bundle(num_classes=3, train_per_class=6, test_per_class=2)
+    bundle = named_motion_bundle(num_classes=3, train_per_class=6, test_per_class=2)
     method.fit(bundle)
     bb = method.bb
     assert type(bb.model).__name__ == "LlavaForConditionalGeneration"

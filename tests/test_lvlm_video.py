@@ -5,14 +5,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
+from toys import named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("decord")
-
-from bench.errors import BenchError  # noqa: E402
-from test_lvlm_vst import toy_bundle  # noqa: E402
-
+from bench.errors import BenchError
 
 
 def _cfg(llava_dir, **overrides):
@@ -91,8 +87,8 @@ def test_window_features_follow_the_skeleton_windows_and_are_cached(llava_dir, t
     from bench.methods.lvlm_var.video import VideoFeatures
 
     torch.set_num_threads(1)
-    data = dataclasses.replace(toy_bundle(num_classes=2, train_per_class=2, test_per_class=1),
-                               synthetic=True)
+    data = dataclasses.replace(
+        named_motion_bundle(num_classes=2, train_per_class=2, test_per_class=1), synthetic=True)
     cfg = _cfg(llava_dir)
     video = VideoFeatures(cfg, tmp_path)
     feats = video.for_split(data.train, data, stride=7.5)
@@ -108,7 +104,8 @@ def test_window_features_follow_the_skeleton_windows_and_are_cached(llava_dir, t
 def test_video_needs_videos_and_an_encoder(llava_dir, tmp_path, monkeypatch):
     from bench.methods.lvlm_var.video import VideoFeatures, encoder_path
 
-    data = toy_bundle(num_classes=2, train_per_class=1, test_per_class=1)  # real-like: no root
+    # real-like: no root
+    data = named_motion_bundle(num_classes=2, train_per_class=1, test_per_class=1)
     with pytest.raises(BenchError, match="no folder of NTU _rgb.avi videos"):
         VideoFeatures(_cfg(llava_dir), tmp_path).for_split(data.train, data, stride=7.5)
     monkeypatch.delenv("BENCH_LLAVA_PATH", raising=False)
@@ -121,8 +118,8 @@ def test_smoke_fit_predict_with_the_video_branch(llava_dir, tmp_path):
     from bench.methods.lvlm_var.stage import stage_key
 
     torch.set_num_threads(1)
-    data = dataclasses.replace(toy_bundle(num_classes=3, train_per_class=6, test_per_class=2),
-                               synthetic=True)
+    data = dataclasses.replace(
+        named_motion_bundle(num_classes=3, train_per_class=6, test_per_class=2), synthetic=True)
     cfg = _cfg(llava_dir, **{"vst.epochs": 5, "vst.vq_epochs": 2, "lvlm.steps": 3,
                              "eval.faithfulness_samples": 0})
     method = LvlmVar(cfg, profile="smoke", seed=0, workdir=tmp_path / "w", cache_dir=tmp_path / "c")
@@ -135,7 +132,7 @@ def test_smoke_fit_predict_with_the_video_branch(llava_dir, tmp_path):
     pred = method.predict(data.test, data)
     assert pred.scores.shape == (len(data.test), 3) and np.isfinite(pred.scores).all()
     # The stage key (encoder included) ignores the test split.
-    other = dataclasses.replace(data, test=toy_bundle(num_classes=3, test_per_class=2,
-                                                      test_seed=9).test)
+    other = dataclasses.replace(data, test=named_motion_bundle(num_classes=3, test_per_class=2,
+                                                               test_seed=9).test)
     assert stage_key(cfg, data, 0) == stage_key(cfg, other, 0)
     assert stage_key(cfg, data, 0) != stage_key({**cfg, "vst.video": "none"}, data, 0)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from toys import STANDING_POSE  # a standing NTU25 pose in the body frame, metres
 
 from bench.data.layouts import NTU25
 from bench.methods.lvlm_var.features import split_windows
-from test_lvlm_vst import _POSE  # a standing NTU25 pose in the body frame, metres
 
 _PARTS = {"right arm": (9, 10, 11, 23, 24), "left arm": (5, 6, 7, 21, 22),
           "right leg": (17, 18, 19), "left leg": (13, 14, 15)}
@@ -20,7 +20,7 @@ _PHASES = [("right arm", 1), ("left arm", 1), ("right leg", 2), ("left arm", 2)]
 def phased_clip(first: int, second: int, rng: np.random.Generator, frames: int = 90):
     """Still for a third of the clip, then phase `first` (a part rises / moves forward and back),
     then phase `second`."""
-    body = np.repeat(_POSE[None], frames, axis=0) * rng.uniform(0.9, 1.1)
+    body = np.repeat(STANDING_POSE[None], frames, axis=0) * rng.uniform(0.9, 1.1)
     third = frames // 3
     for k, phase in enumerate((first, second)):
         part, axis = _PHASES[phase]

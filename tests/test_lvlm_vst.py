@@ -1,90 +1,23 @@
 """LVLM-VAR's Video-to-Semantic-Tokens stage: features, VQ codebook, tokens, descriptions, cache.
 
-`toy_bundle` (also used by test_lvlm_method.py) builds a small class-dependent NTU25 skeleton set:
-each class moves one body part along one body axis (a sinusoid), seen from a random camera angle,
-with per-sample body size, speed, phase and joint noise.
+toys.named_motion_bundle builds a small class-dependent NTU25 skeleton set: each class moves one
+body part along one body axis (a sinusoid), seen from a random camera angle, with per-sample body
+size, speed, phase and joint noise.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from toys import lvlm_method, named_motion_bundle, named_motion_clip
 
-torch = pytest.importorskip("torch")
-
-from bench.data.bundle import DataBundle, SkeletonSet  # noqa: E402
-from bench.data.layouts import NTU25  # noqa: E402
-from bench.specs import SplitManifest  # noqa: E402
-
-# A standing NTU25 pose in the body frame (x: performer's left, y: up, z: forward), metres.
-_POSE = np.array([
-    [0, 1.0, 0], [0, 1.25, 0], [0, 1.5, 0], [0, 1.65, 0],
-    [.18, 1.45, 0], [.2, 1.2, 0], [.22, .98, 0], [.22, .9, 0],
-    [-.18, 1.45, 0], [-.2, 1.2, 0], [-.22, .98, 0], [-.22, .9, 0],
-    [.1, .95, 0], [.1, .5, 0], [.1, .08, 0], [.1, .03, .1],
-    [-.1, .95, 0], [-.1, .5, 0], [-.1, .08, 0], [-.1, .03, .1],
-    [0, 1.45, 0], [.22, .82, 0], [.2, .88, .03], [-.22, .82, 0], [-.2, .88, .03]], dtype=np.float64)
-_PART_JOINTS = {"left arm": (5, 6, 7, 21, 22), "right arm": (9, 10, 11, 23, 24),
-                "left leg": (13, 14, 15), "right leg": (17, 18, 19), "head": (2, 3),
-                "torso": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 20, 21, 22, 23, 24)}
-_MOTIONS = [(part, axis) for axis in (1, 2, 0) for part in
-            ("right arm", "left arm", "right leg", "left leg", "head", "torso")]
-
-
-def toy_clip(label: int, rng: np.random.Generator, frames: int, fps: float = 30.0) -> np.ndarray:
-    part, axis = _MOTIONS[label % len(_MOTIONS)]
-    speed = (1.0 + 0.5 * (label // len(_MOTIONS))) * rng.uniform(0.85, 1.15)
-    t = np.arange(frames) / fps
-    s = np.sin(2 * np.pi * 0.8 * speed * t + rng.uniform(0, 0.5)) ** 2  # 0..1 strokes
-    body = np.repeat(_POSE[None], frames, axis=0) * rng.uniform(0.9, 1.1)
-    weight = np.linspace(0.4, 1.0, len(_PART_JOINTS[part]))
-    amp = 0.35 if part != "torso" else 0.2
-    for j, w in zip(_PART_JOINTS[part], weight):
-        body[:, j, axis] += amp * w * s
-    body += rng.normal(0, 0.01, body.shape)
-    angle = np.deg2rad(rng.uniform(-45, 45))
-    rot = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
-    return body @ rot.T + np.array([rng.uniform(-.5, .5), 0, 3.0])
-
-
-def toy_set(labels, seed: int, prefix: str, t_max: int = 80) -> SkeletonSet:
-    rng = np.random.default_rng(seed)
-    n = len(labels)
-    kp = np.zeros((n, 2, t_max, 25, 3), dtype=np.float32)
-    frames = rng.integers(50, t_max + 1, n)
-    for i, y in enumerate(labels):
-        kp[i, 0, :frames[i]] = toy_clip(int(y), rng, int(frames[i]))
-    ids = [f"{prefix}{i:04d}" for i in range(n)]
-    return SkeletonSet(ids, kp, frames.astype(np.int64), np.asarray(labels, dtype=np.int64))
-
-
-def toy_bundle(num_classes: int = 6, train_per_class: int = 16, test_per_class: int = 6,
-               seed: int = 0, test_seed: int = 1) -> DataBundle:
-    def labels(k):
-        return np.repeat(np.arange(num_classes), k)
-
-    train = toy_set(labels(train_per_class), seed, "tr")
-    val = toy_set(labels(2), seed + 100, "va")
-    test = toy_set(labels(test_per_class), test_seed, "te")
-    manifest = SplitManifest("toy", "random", tuple(train.sample_ids), tuple(val.sample_ids),
-                             tuple(test.sample_ids))
-    names = [f"{p} {({1: 'up', 2: 'forward', 0: 'sideways'})[a]}" + (" fast" if i >= len(_MOTIONS) else "")
-             for i, (p, a) in enumerate((_MOTIONS * 3)[:num_classes])]
-    return DataBundle(manifest, names, "ntu25", 30.0, train, val, test)
-
+from bench.data.layouts import NTU25
 
 # ----------------------------------------------------------------------------------- tests
 
-def _method(tmp_path, profile="smoke", cache="cache", **overrides):
-    from bench.methods.lvlm_var.method import LvlmVar
-
-    cfg = {**LvlmVar.default_config(profile), **overrides}
-    return LvlmVar(cfg, profile=profile, seed=0, workdir=tmp_path / "work",
-                   cache_dir=tmp_path / cache)
-
-
 @pytest.fixture(scope="module")
 def bundle():
-    return toy_bundle()
+    return named_motion_bundle()
 
 
 def test_normalisation_undoes_camera_angle():
@@ -92,7 +25,7 @@ def test_normalisation_undoes_camera_angle():
 
     rng = np.random.default_rng(0)
     clip = np.zeros((2, 60, 25, 3), dtype=np.float32)
-    clip[0] = toy_clip(0, rng, 60)
+    clip[0] = named_motion_clip(0, rng, 60)
     y, present = normalise_clip(clip, 60, NTU25)
     assert present[0].all() and not present[1].any()
     assert np.allclose(y[1], 0)
@@ -126,7 +59,7 @@ def test_time_warp_keeps_length_and_end_points_and_changes_pace():
 
     rng = np.random.default_rng(0)
     clip = np.zeros((2, 70, 25, 3), np.float32)
-    clip[0, :60] = toy_clip(3, rng, 60)
+    clip[0, :60] = named_motion_clip(3, rng, 60)
     clip[0, 30] = 0.0  # a frame where the body was not tracked
     out = augment_clip(clip, 60, NTU25, np.random.default_rng(1), 0.0, 0.0, warp=0.6)
     assert out.shape == (2, 60, 25, 3) and not out[1].any()
@@ -146,7 +79,7 @@ def test_vst_codebook_is_used_and_tokens_carry_class(bundle, tmp_path):
     """The supervised VST (an ablation value: vst.objective=classify) with merged runs."""
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    m = _method(tmp_path, **{"vst.objective": "classify", "vst.merge_runs": True})
+    m = lvlm_method(tmp_path, **{"vst.objective": "classify", "vst.merge_runs": True})
     vst, hit = fit_or_load_vst(m, bundle)
     assert not hit
     m.vst = vst
@@ -172,7 +105,7 @@ def test_kmeans_init_sees_train_windows_only(bundle, monkeypatch, tmp_path):
     seen = []
     real = codebook.kmeans
     monkeypatch.setattr(codebook, "kmeans", lambda x, *a: seen.append(len(x)) or real(x, *a))
-    m = _method(tmp_path)
+    m = lvlm_method(tmp_path)
     fit_or_load_vst(m, bundle)
     plain = len(m._windows(bundle.train, bundle).features)
     copies = 1 + int(m.config["vst.aug_copies"])  # the train clips and their perturbed copies
@@ -182,10 +115,10 @@ def test_kmeans_init_sees_train_windows_only(bundle, monkeypatch, tmp_path):
 def test_codebook_and_descriptions_ignore_the_test_split(tmp_path):
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    a, b = toy_bundle(test_seed=1), toy_bundle(test_seed=7, test_per_class=3)
+    a, b = named_motion_bundle(test_seed=1), named_motion_bundle(test_seed=7, test_per_class=3)
     assert not np.allclose(a.test.keypoint[:len(b.test)], b.test.keypoint)
-    va, _ = fit_or_load_vst(_method(tmp_path, cache="c1"), a)
-    vb, hit = fit_or_load_vst(_method(tmp_path, cache="c2"), b)
+    va, _ = fit_or_load_vst(lvlm_method(tmp_path, cache="c1"), a)
+    vb, hit = fit_or_load_vst(lvlm_method(tmp_path, cache="c2"), b)
     assert not hit
     assert torch.equal(va.code_vectors, vb.code_vectors)
     assert va.descriptions == vb.descriptions
@@ -196,13 +129,13 @@ def test_stage_cache_is_shared_across_lora_ranks(bundle, tmp_path, caplog):
 
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    first, hit1 = fit_or_load_vst(_method(tmp_path, **{"lora.rank": 2}), bundle)
+    first, hit1 = fit_or_load_vst(lvlm_method(tmp_path, **{"lora.rank": 2}), bundle)
     with caplog.at_level(logging.INFO, logger="bench"):
-        second, hit2 = fit_or_load_vst(_method(tmp_path, **{"lora.rank": 8}), bundle)
+        second, hit2 = fit_or_load_vst(lvlm_method(tmp_path, **{"lora.rank": 8}), bundle)
     assert (hit1, hit2) == (False, True)
     assert "cache hit" in caplog.text
     assert torch.equal(first.code_vectors, second.code_vectors)
-    _, hit3 = fit_or_load_vst(_method(tmp_path, **{"vst.codebook": 16}), bundle)
+    _, hit3 = fit_or_load_vst(lvlm_method(tmp_path, **{"vst.codebook": 16}), bundle)
     assert not hit3
 
 
@@ -223,7 +156,7 @@ def test_descriptions_name_the_moving_part(bundle, tmp_path):
     kin[:] = 0
     extent[5, 2] = 0.4  # the right leg swings forward and back: range, no net displacement
     assert describe(kin, 0.08) == "right leg swings back and forth"
-    vst, _ = fit_or_load_vst(_method(tmp_path), bundle)
+    vst, _ = fit_or_load_vst(lvlm_method(tmp_path), bundle)
     text = " ".join(vst.descriptions)
     assert "right hand" in text and "left hand" in text
 

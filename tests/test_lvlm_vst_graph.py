@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from toys import lvlm_method, named_motion_bundle
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("mmaction")
-
-from bench.data.layouts import NTU25  # noqa: E402
-from test_lvlm_vst import _method, toy_bundle  # noqa: E402
+from bench.data.layouts import NTU25
 
 GRAPH = {"vst.encoder": "stgcn", "vst.gcn_channels": 8, "vst.clip_frames": 24,
          "vst.epochs": 4, "vst.vq_epochs": 2}
@@ -17,7 +15,7 @@ GRAPH = {"vst.encoder": "stgcn", "vst.gcn_channels": 8, "vst.clip_frames": 24,
 
 @pytest.fixture(scope="module")
 def bundle():
-    return toy_bundle(num_classes=4, train_per_class=10, test_per_class=4)
+    return named_motion_bundle(num_classes=4, train_per_class=10, test_per_class=4)
 
 
 def test_split_windows_keeps_resampled_clips_and_window_spans(bundle):
@@ -61,7 +59,7 @@ def test_span_weights_cover_the_window_and_sum_to_one():
 def test_graph_batches_are_whole_clips_covering_every_window_once(bundle, tmp_path):
     from bench.methods.lvlm_var.vst import WindowTensors
 
-    m = _method(tmp_path, **GRAPH)
+    m = lvlm_method(tmp_path, **GRAPH)
     windows = m._windows(bundle.train, bundle)
     data = WindowTensors(windows, torch.zeros(windows.features.shape[1]),
                          torch.ones(windows.features.shape[1]))
@@ -82,7 +80,7 @@ def test_graph_vst_trains_tokens_carry_class_and_reload_gives_same_codes(bundle,
     from bench.methods.lvlm_var.vst import GraphWindowEncoder
 
     graph = {**GRAPH, "vst.objective": "classify"}  # the head's vote below needs its label loss
-    m = _method(tmp_path, **graph)
+    m = lvlm_method(tmp_path, **graph)
     vst, hit = fit_or_load_vst(m, bundle)
     assert not hit and isinstance(vst.encoder, GraphWindowEncoder)
     assert type(vst.encoder.backbone).__name__ == "STGCN"  # MMAction2's own
@@ -96,11 +94,11 @@ def test_graph_vst_trains_tokens_carry_class_and_reload_gives_same_codes(bundle,
         logp = torch.log_softmax(vst.encoder.head(vst.code_vectors[torch.from_numpy(codes)]), 1)
     pred = [logp[windows.clip_slice(i)].sum(0).argmax().item() for i in range(len(bundle.test))]
     assert np.mean(np.array(pred) == bundle.test.labels) > 2.0 / bundle.num_classes
-    again, hit = fit_or_load_vst(_method(tmp_path, **graph), bundle)
+    again, hit = fit_or_load_vst(lvlm_method(tmp_path, **graph), bundle)
     assert hit and isinstance(again.encoder, GraphWindowEncoder)
     np.testing.assert_array_equal(again.window_codes(windows), codes)
     # the encoder is part of the stage key: the mlp encoder is a different stage
-    _, hit = fit_or_load_vst(_method(tmp_path, **{**graph, "vst.encoder": "mlp"}), bundle)
+    _, hit = fit_or_load_vst(lvlm_method(tmp_path, **{**graph, "vst.encoder": "mlp"}), bundle)
     assert not hit
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix as sk_confusion
 from sklearn.metrics import top_k_accuracy_score
+from toys import independent_bootstrap
 
 from bench.metrics.classification import confusion_matrix
 from bench.metrics.registry import score_run
@@ -42,29 +43,6 @@ def test_macro_f1_matches_scikit_learn_with_absent_classes():
     assert np.isclose(macro_f1(cm), f1_score(labels, pred, average="macro"))
 
 
-def _independent_bootstrap(labels, scores_list, resamples, seed):
-    """The documented procedure, recomputed with scikit-learn on each resample."""
-    from sklearn.metrics import f1_score
-
-    rng = np.random.default_rng(seed)
-    n = len(labels)
-    out = {"top1": [], "top5": [], "mean_class_acc": [], "macro_f1": []}
-    for _ in range(resamples):
-        idx = rng.integers(0, n, n)
-        y = labels[idx]
-        per_run = {k: [] for k in out}
-        for scores in scores_list:
-            s = scores[idx]
-            pred = s.argmax(1)
-            per_run["top1"].append(np.mean(pred == y))
-            per_run["top5"].append(top_k_accuracy_score(y, s, k=5, labels=np.arange(s.shape[1])))
-            per_run["mean_class_acc"].append(balanced_accuracy_score(y, pred))
-            per_run["macro_f1"].append(f1_score(y, pred, average="macro"))
-        for k in out:
-            out[k].append(np.mean(per_run[k]))
-    return {k: np.percentile(v, [2.5, 97.5]) for k, v in out.items()}
-
-
 def test_bootstrap_ci_matches_an_independent_recomputation():
     import warnings
 
@@ -75,7 +53,7 @@ def test_bootstrap_ci_matches_an_independent_recomputation():
     runs = [rng.normal(size=(90, 7)) + 1.2 * np.eye(7)[labels] for _ in range(2)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns when a resample lacks a predicted class
-        expected = _independent_bootstrap(labels, runs, 120, seed=11)
+        expected = independent_bootstrap(labels, runs, 120, seed=11)
     got = bootstrap([(labels, s) for s in runs], resamples=120, seed=11)
     for k, (low, high) in expected.items():
         assert np.isclose(got[k].low, low) and np.isclose(got[k].high, high), k

@@ -5,18 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from toys import part_swing_bundle, relayout
 
-pytest.importorskip("mmaction")
-torch = pytest.importorskip("torch")
-
-from bench.methods import METHODS  # noqa: E402
-from bench.methods.gcn_zoo import STGCN  # noqa: E402
-from bench.methods.mmaction_gcn import apply_profile, load_config  # noqa: E402
-from bench.methods.mmaction_setup import import_mmaction, trusted_checkpoints  # noqa: E402
-from bench.paths import content_dir  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_knn import toy_bundle  # noqa: E402
+from bench.methods import METHODS
+from bench.methods.gcn_zoo import STGCN
+from bench.methods.mmaction_gcn import apply_profile, load_config
+from bench.methods.mmaction_setup import import_mmaction, trusted_checkpoints
+from bench.paths import content_dir
 
 
 class Opaque:
@@ -88,7 +84,7 @@ def test_baseline_file_agrees_with_default_config(profile):
 
 def test_stgcn_smoke_trains_predicts_and_writes_a_pyskl_pickle(tmp_path):
     torch.set_num_threads(1)
-    data = toy_bundle(classes=10, train=6, val=1, test=2)
+    data = part_swing_bundle(classes=10, train=6, val=1, test=2)
     config = {**STGCN.default_config("smoke"), "epochs": 1}
     method = METHODS.get("stgcn")(config, profile="smoke", seed=0, workdir=tmp_path / "work",
                                   cache_dir=tmp_path / "cache")
@@ -134,31 +130,10 @@ def test_stgcn_smoke_trains_predicts_and_writes_a_pyskl_pickle(tmp_path):
     np.testing.assert_array_equal(rerun.predict(data.test, data).scores, pred.scores)
 
 
-# NTU-25 joint of each Kinect v1 (kinect20) joint: same body points, Kinect SDK v1 order.
-NTU_TO_KINECT20 = [0, 1, 20, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
-# NTU-25 joint nearest each COCO-17 keypoint (face points all at the head).
-NTU_TO_COCO17 = [3, 3, 3, 3, 3, 4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18]
-
-
-def relayout(data, layout: str):
-    """The toy bundle in another layout: kinect20 (3D), or coco17 as 2D (x, y, score)."""
-    joints = NTU_TO_KINECT20 if layout == "kinect20" else NTU_TO_COCO17
-    for name in ("train", "val", "test"):
-        subset = getattr(data, name)
-        kp = subset.keypoint[:, :, :, joints].copy()
-        if layout == "coco17":  # image pixels, y down, score 1 where the joint is present
-            present = (kp != 0).any(-1)
-            kp = np.stack([kp[..., 0] * 300 + 960, 540 - kp[..., 1] * 300, present], -1)
-            kp[~present] = 0
-        subset.keypoint = kp.astype(np.float32)
-    data.layout = layout
-    return data
-
-
 @pytest.mark.parametrize("name,layout", [("stgcn", "kinect20"), ("stgcn", "coco17"),
                                          ("posec3d", "kinect20")])
 def test_other_layouts_train_and_predict(tmp_path, name, layout):
-    data = relayout(toy_bundle(classes=3, train=2, val=1, test=2), layout)
+    data = relayout(part_swing_bundle(classes=3, train=2, val=1, test=2), layout)
     cls = METHODS.get(name)
     method = cls({**cls.default_config("smoke"), "epochs": 1}, profile="smoke", seed=0,
                  workdir=tmp_path / "work", cache_dir=tmp_path / "cache")
@@ -180,7 +155,7 @@ def test_other_layouts_train_and_predict(tmp_path, name, layout):
 def test_layout_and_stream_errors_are_one_line(tmp_path):
     from bench.errors import BenchError
 
-    data = toy_bundle(classes=2, train=1, val=0, test=1)
+    data = part_swing_bundle(classes=2, train=1, val=0, test=1)
     data.layout = "kinect20"  # but 25 joints in the arrays
     method = STGCN(STGCN.default_config("smoke"), profile="smoke", seed=0, workdir=tmp_path,
                    cache_dir=tmp_path)
@@ -198,7 +173,7 @@ def test_layout_and_stream_errors_are_one_line(tmp_path):
 @pytest.mark.parametrize("stream,feats", [("joint", "j"), ("bone", "b"),
                                           ("joint-motion", "jm"), ("bone-motion", "bm")])
 def test_stream_field_selects_the_gcn_input(tmp_path, stream, feats):
-    data = toy_bundle(classes=2, train=1, val=1, test=1)
+    data = part_swing_bundle(classes=2, train=1, val=1, test=1)
     method = STGCN({**STGCN.default_config("smoke"), "stream": stream}, profile="smoke",
                    seed=0, workdir=tmp_path, cache_dir=tmp_path)
     cfg = method.build_config(import_mmaction(), data, tmp_path / "ann.pkl")
@@ -231,7 +206,7 @@ def test_cli_set_selects_the_stream_per_run():
 
 
 def test_cpu_profile_repeats_small_training_sets(tmp_path):
-    data = toy_bundle(classes=5, train=20, val=1, test=1)  # 100 training clips
+    data = part_swing_bundle(classes=5, train=20, val=1, test=1)  # 100 training clips
     method = STGCN(STGCN.default_config("cpu"), profile="cpu", seed=0, workdir=tmp_path,
                    cache_dir=tmp_path)
     cfg = method.build_config(import_mmaction(), data, tmp_path / "ann.pkl")

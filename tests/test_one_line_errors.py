@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_pkl_datasets import _kinect_data
+from toys import kinect_pose_data
 
 from bench.data import prepared
 from bench.data.layouts import KINECT20
@@ -91,7 +91,7 @@ def test_a_read_only_cache_skips_the_digest_memo(tmp_path, monkeypatch):
 def pickle_runs(tmp_path_factory):
     """A finished smoke knn run on a pickle whose class names hold '|' and a newline."""
     base = tmp_path_factory.mktemp("pkl")
-    data = _kinect_data()
+    data = kinect_pose_data()
     data.class_names = ["wave|hand", "clap\nhands", "kick"]
     write_pose_pickle(base / "mini.pkl", data, KINECT20)
     res = bench("run", "--data", "mini.pkl", "--layout", "kinect20", "--methods", "knn",
@@ -145,7 +145,7 @@ def test_odd_class_names_stay_inside_their_markdown_cells(pickle_runs):
 def test_exported_pickles_are_readable_by_others(tmp_path):
     old = os.umask(0o022)
     try:
-        path = write_pose_pickle(tmp_path / "export.pkl", _kinect_data(), KINECT20)
+        path = write_pose_pickle(tmp_path / "export.pkl", kinect_pose_data(), KINECT20)
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

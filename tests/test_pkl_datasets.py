@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from toys import KINECT_CLASSES, kinect_pose_data
 
 from bench.data import kinect_v1, ntu_loader, pkl_io, pose_prepare
 from bench.data.layouts import COCO17, KINECT20, NTU25
@@ -20,40 +21,9 @@ from bench.datasets import choose_data, export_pickle, load_bundle, resolve_sour
 from bench.errors import BenchError
 from bench.suites import SUITES
 
-CLASSES = ["raise left hand", "raise right hand", "kick"]
-
-
-def _clip(label: int, subject: int, take: int) -> np.ndarray:
-    """A standing kinect20 body (1, T, 20, 3) whose moving joint depends on the class."""
-    t = 20 + 3 * take + subject
-    rng = np.random.default_rng(100 * label + 10 * subject + take)
-    body = np.zeros((t, 20, 3), np.float32)
-    body[:, :, 1] = np.linspace(0.0, 1.0, 20)[None]  # joints stacked upwards
-    body[:, :, 2] = 3.0
-    moving = (7, 11, 19)[label]
-    body[:, moving, 1] += np.sin(np.linspace(0, 3, t)) * (0.3 + 0.02 * subject)
-    return (body + rng.normal(scale=0.005, size=body.shape).astype(np.float32))[None]
-
-
-def _kinect_data(class_names=CLASSES, extra_split=False) -> PoseData:
-    anns = []
-    for label in range(3):
-        for subject in (1, 2, 3, 4):
-            for take in (1, 2):
-                kp = _clip(label, subject, take)
-                anns.append({"frame_dir": f"a{label + 1:02d}_s{subject:02d}_t{take:02d}",
-                             "label": label, "keypoint": kp, "total_frames": kp.shape[1]})
-    ids = [a["frame_dir"] for a in anns]
-    split = {"xsub_train": [i for i in ids if kinect_v1.subject_of(i) % 2],
-             "xsub_val": [i for i in ids if not kinect_v1.subject_of(i) % 2]}
-    if extra_split:
-        split.update(xview_train=ids[::2], xview_val=ids[1::2])
-    return PoseData(split, anns, class_names)
-
-
 @pytest.fixture
 def kinect_pkl(tmp_path):
-    return write_pose_pickle(tmp_path / "toy.pkl", _kinect_data(), KINECT20)
+    return write_pose_pickle(tmp_path / "toy.pkl", kinect_pose_data(), KINECT20)
 
 
 def _source(path, layout="kinect20", split="xsub"):
@@ -71,7 +41,7 @@ def test_pickle_source_trains_on_train_tests_on_val_and_records_the_file_hash(ki
     assert len({kinect_v1.subject_of(s) for s in m.val}) == 1 and len(m.val) == 6
     assert hashlib.sha256(kinect_pkl.read_bytes()).hexdigest()[:16] in m.dataset
     bundle = load_bundle(source)
-    assert bundle.class_names == CLASSES and bundle.layout == "kinect20"
+    assert bundle.class_names == KINECT_CLASSES and bundle.layout == "kinect20"
     by_id = {a["frame_dir"]: a for a in data.annotations}
     for i, sid in enumerate(bundle.test.sample_ids):
         t = by_id[sid]["total_frames"]
@@ -79,14 +49,14 @@ def test_pickle_source_trains_on_train_tests_on_val_and_records_the_file_hash(ki
         assert np.array_equal(bundle.test.keypoint[i, :, :t], by_id[sid]["keypoint"])
         assert not bundle.test.keypoint[i, :, t:].any()
     # different content, different manifest
-    changed = _kinect_data()
+    changed = kinect_pose_data()
     changed.annotations[0]["keypoint"][0, 0, 0, 0] += 1
     write_pose_pickle(kinect_pkl, changed, KINECT20)
     assert _source(kinect_pkl).manifest.sha256 != m.sha256
 
 
 def test_class_names_default_and_split_errors(tmp_path):
-    path = write_pose_pickle(tmp_path / "two.pkl", _kinect_data(None, extra_split=True))
+    path = write_pose_pickle(tmp_path / "two.pkl", kinect_pose_data(None, extra_split=True))
     with pytest.raises(BenchError, match="has splits xsub, xview: choose one with --split"):
         _source(path, split=None)
     with pytest.raises(BenchError, match=r"no split 'xset' .*available: xsub, xview"):
@@ -115,7 +85,7 @@ def test_second_run_does_not_parse_again_and_the_key_is_the_content(kinect_pkl, 
     shutil.copy(kinect_pkl, moved)  # new path and mtime, same bytes: same cache entry
     assert _source(moved).manifest == again.manifest == first.manifest
     assert again.prepared == first.prepared
-    changed = _kinect_data()
+    changed = kinect_pose_data()
     changed.annotations[5]["label"] = 2
     write_pose_pickle(moved, changed, KINECT20)
     with pytest.raises(AssertionError, match="parsed again"):

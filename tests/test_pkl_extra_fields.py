@@ -136,7 +136,6 @@ def test_bad_extra_fields_are_refused_naming_the_field(tmp_path, field, value, m
 
 
 def test_gcn_normalises_each_2d_sample_by_its_own_img_shape(tmp_path):
-    pytest.importorskip("mmaction")
     from mmaction.datasets.transforms.pose_transforms import PreNormalize2D
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
@@ -176,7 +175,6 @@ def test_gcn_normalises_each_2d_sample_by_its_own_img_shape(tmp_path):
 
 
 def test_pose2d_for_posec3d_keeps_the_samples_frame_size():
-    pytest.importorskip("mmaction")
     from bench.methods.mmaction_setup import import_mmaction
 
     build = import_mmaction().TRANSFORMS.build

@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("ray")
 
 from bench.store import Store  # noqa: E402
-from test_fault_injection import check_intact  # noqa: E402
+from session_procs import check_intact  # noqa: E402
 
 PORT = 6390  # inside the private namespace: no clash with anything on the machine
 ADDRESS = f"127.0.0.1:{PORT}"

@@ -7,8 +7,6 @@ from bench.data.render import (
     BACKGROUND, KINECT_COLOR, render_clip, render_videos, square_view, write_video,
 )
 
-pytest.importorskip("cv2")
-
 
 def test_projection_reproduces_the_real_colour_coordinates(shared_data):
     """The pinhole puts joints where the real file's colorX/colorY columns say they are."""

@@ -9,46 +9,16 @@ from sklearn.metrics import (
     accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score,
     top_k_accuracy_score,
 )
-from test_metrics import _independent_bootstrap
+from toys import independent_bootstrap, md_tables, store_toy_run
 
 from bench.errors import BenchError
 from bench.reporting.ablation import ablation_report
 from bench.reporting.report import suite_report
-from bench.runner import score
-from bench.specs import Predictions, RunResult, RunSpec
 from bench.store import Store
 from bench.suites import SUITES
 
 RESAMPLES = 150
 _CELL = re.compile(r"^(-?[\d.]+)(?: ± ([\d.]+))? \[([\d.]+), ([\d.]+)\]$")
-
-
-def _ids(n):
-    return [f"S001C001P{1 + i // 100:03d}R001A{i % 100 + 1:03d}" for i in range(n)]
-
-
-def _store_run(store, method, labels, scores, seed=0, manifest="m" * 64, config=None, texts=None,
-               extra=None, suite="mini-xsub", data="synthetic:x", profile="smoke"):
-    spec = RunSpec(suite, method, config or {}, seed, manifest, profile, data)
-    p = Predictions(_ids(len(labels)), labels, scores, texts, extra or {})
-    store.commit(store.staging_dir(spec.run_id), RunResult(spec.run_id, spec, "done", score(p)), p)
-    return store.load_result(spec.run_id)
-
-
-def md_tables(text):
-    """{section heading: [row dicts]} for every Markdown table of a report."""
-    out, heading, lines = {}, None, text.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("## "):
-            heading = line[3:]
-        if line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|--"):
-            cols = [c.strip() for c in line.strip("|").split("|")]
-            rows, j = [], i + 2
-            while j < len(lines) and lines[j].startswith("|"):
-                rows.append(dict(zip(cols, [c.strip() for c in lines[j].strip("|").split("|")])))
-                j += 1
-            out[heading] = rows
-    return out
 
 
 def _cell(text):
@@ -67,9 +37,9 @@ def _fixed_runs(store):
     texts = ["right hand rises"] * 100 + ["left leg kicks forward"] * 100
     extra = {"reference": ["right hand rises"] * 200,
              "motion_facts": [["right hand|moving", "right hand|up"]] * 200}
-    results = [_store_run(store, "knn", labels, s, seed=i) for i, s in enumerate(knn)]
-    results.append(_store_run(store, "stgcn", labels, stgcn))
-    results.append(_store_run(store, "lvlm_var", labels, lvlm, texts=texts, extra=extra))
+    results = [store_toy_run(store, "knn", labels, s, seed=i) for i, s in enumerate(knn)]
+    results.append(store_toy_run(store, "stgcn", labels, stgcn))
+    results.append(store_toy_run(store, "lvlm_var", labels, lvlm, texts=texts, extra=extra))
     return labels, {"knn": knn, "stgcn": [stgcn], "lvlm_var": [lvlm]}, results
 
 
@@ -92,7 +62,7 @@ def test_suite_report_numbers_match_scikit_learn_and_scipy(tmp_path):
             "Macro-F1 (%)": [f1_score(labels, p, average="macro") for p in preds]}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ci = _independent_bootstrap(labels, score_list, RESAMPLES, seed=3)
+            ci = independent_bootstrap(labels, score_list, RESAMPLES, seed=3)
         for (col, values), key in zip(expected.items(), ci):
             value, std, low, high = _cell(acc[method][col])
             assert value == round(100 * np.mean(values), 1), (method, col)
@@ -140,8 +110,8 @@ def test_suite_report_numbers_match_scikit_learn_and_scipy(tmp_path):
 def test_tables_refuse_mixed_manifests(tmp_path):
     store = Store(tmp_path)
     labels, scores = np.array([0, 1]), np.eye(2)
-    results = [_store_run(store, "knn", labels, scores, manifest="a" * 64),
-               _store_run(store, "stgcn", labels, scores, manifest="b" * 64)]
+    results = [store_toy_run(store, "knn", labels, scores, manifest="a" * 64),
+               store_toy_run(store, "stgcn", labels, scores, manifest="b" * 64)]
     with pytest.raises(BenchError, match="different split manifests"):
         suite_report(store, SUITES.get("mini-xsub"), results, ["a", "b"], synthetic=True)
 
@@ -169,8 +139,8 @@ def test_report_on_real_data_has_published_differences_and_60_readable_classes(t
     rng = np.random.default_rng(4)
     labels = np.arange(240) % 60
     scores = rng.normal(size=(240, 60)) + 2.5 * np.eye(60)[labels]
-    results = [_store_run(store, "stgcn", labels, scores, suite="ntu60-xsub", data="/data/ntu",
-                          profile="paper")]
+    results = [store_toy_run(store, "stgcn", labels, scores, suite="ntu60-xsub", data="/data/ntu",
+                             profile="paper")]
     path = suite_report(store, SUITES.get("ntu60-xsub"), results, class_names("ntu60"),
                         synthetic=False, resamples=50)
     text = path.read_text()
@@ -195,8 +165,8 @@ def test_ablation_one_axis_with_ci_bands(tmp_path):
         for seed in (0, 1):
             rng = np.random.default_rng(10 * k + seed)
             scores = rng.normal(size=(40, 4)) + strength * np.eye(4)[labels]
-            results.append(_store_run(store, "lvlm_var", labels, scores, seed=seed,
-                                      config={"vst.codebook": k, "lora.rank": 4}))
+            results.append(store_toy_run(store, "lvlm_var", labels, scores, seed=seed,
+                                         config={"vst.codebook": k, "lora.rank": 4}))
     path = ablation_report(store, load_ablations().get("vst.codebook"), SUITES.get("mini-xsub"),
                            results, synthetic=True, resamples=60)
     rows = next(iter(md_tables(path.read_text()).values()))
@@ -216,8 +186,8 @@ def test_ablation_two_axes_gives_a_heatmap(tmp_path):
 
     store = Store(tmp_path)
     labels = np.arange(20) % 4
-    results = [_store_run(store, "lvlm_var", labels, np.eye(4)[labels] * (k > 8) * (r > 4),
-                          config={"vst.codebook": k, "lora.rank": r})
+    results = [store_toy_run(store, "lvlm_var", labels, np.eye(4)[labels] * (k > 8) * (r > 4),
+                             config={"vst.codebook": k, "lora.rank": r})
                for k in (8, 16) for r in (4, 8)]
     sweep = resolve_sweep("lora.rank,vst.codebook")  # axes in the sweep's order
     path = ablation_report(store, sweep, SUITES.get("mini-xsub"), results, synthetic=True,
@@ -251,7 +221,7 @@ def test_bench_report_rescores_stored_predictions(tmp_path, capsys):
     store = Store(tmp_path)
     labels = np.arange(30) % 3
     scores = np.eye(3)[labels] + np.eye(3)[(labels + 1) % 3] * (np.arange(30) % 2)[:, None] * 2
-    r = _store_run(store, "knn", labels, scores)
+    r = store_toy_run(store, "knn", labels, scores)
     result_file = store.run_dir(r["run_id"]) / "result.json"
     stale = json.loads(result_file.read_text())
     stale["metrics"]["top1"] = 0.99  # a stale stored number must not reach the report

@@ -4,7 +4,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from test_report import _store_run
+from toys import store_toy_run
 
 from bench.reporting.ablation import ablation_report
 from bench.reporting.report import suite_report
@@ -31,9 +31,10 @@ def test_suite_report_tex_compiles_with_awkward_text(tmp_path):
     labels = np.arange(60) % 12
     names = [f"class_{i} & 50% <odd> #{i}" for i in range(12)]
     texts = ["right hand rises ± 5° — then {waves} $x_1$ ~ ^ \\ | “quoted” 手"] * 60
-    results = [_store_run(store, "lvlm_var", labels, rng.normal(size=(60, 12)) + np.eye(12)[labels],
-                          texts=texts, extra={"reference": ["the right hand rises"] * 60}),
-               _store_run(store, "stgcn", labels, rng.normal(size=(60, 12)))]
+    lvlm = rng.normal(size=(60, 12)) + np.eye(12)[labels]
+    results = [store_toy_run(store, "lvlm_var", labels, lvlm,
+                             texts=texts, extra={"reference": ["the right hand rises"] * 60}),
+               store_toy_run(store, "stgcn", labels, rng.normal(size=(60, 12)))]
     path = suite_report(store, SUITES.get("mini-xsub"), results, names, synthetic=True,
                         resamples=20)
     log = _compile(path.parent)
@@ -45,8 +46,8 @@ def test_ablation_report_tex_compiles(tmp_path):
 
     store = Store(tmp_path)
     labels = np.arange(12) % 3
-    results = [_store_run(store, "lvlm_var", labels, np.eye(3)[labels] * (k > 8),
-                          config={"vst.codebook": k}) for k in (8, 16)]
+    results = [store_toy_run(store, "lvlm_var", labels, np.eye(3)[labels] * (k > 8),
+                             config={"vst.codebook": k}) for k in (8, 16)]
     path = ablation_report(store, load_ablations().get("vst.codebook"), SUITES.get("mini-xsub"),
                            results, synthetic=True, resamples=20)
     _compile(path.parent)

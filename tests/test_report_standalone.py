@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 from sklearn.metrics import recall_score
-from test_report import _ids
+from toys import ntu_ids
 
 from bench.metrics import registry as R
 from bench.plan import method_config
@@ -30,7 +30,7 @@ def store_run(store, method, labels, scores, *, seed=0, config=None, texts=None,
               n_classes=None):
     spec = RunSpec(suite, method, method_config(method, profile) if config is None else config,
                    seed, "m" * 64, profile, "synthetic:x")
-    p = Predictions(_ids(len(labels)), labels, scores, texts, extra or {})
+    p = Predictions(ntu_ids(len(labels)), labels, scores, texts, extra or {})
     stored = {**score(p), **(metrics or {})}
     store.commit(store.staging_dir(spec.run_id),
                  RunResult(spec.run_id, spec, "done", stored, timings or {}, versions or {}), p)
@@ -173,15 +173,15 @@ def test_examples_include_wrong_predictions_across_classes(suite_text):
     assert len(examples) == 6 and len(wrong) == 3  # half wrong when enough are
     assert all(r["True"] != r["Predicted"] for r in wrong)
     assert len({r["True"] for r in examples}) == 6  # six true classes
-    p = Predictions(_ids(96), labels, lvlm, ["x"] * 96)
+    p = Predictions(ntu_ids(96), labels, lvlm, ["x"] * 96)
     assert example_indices(p) == example_indices(p)  # deterministic
     # one wrong clip, far from the first five (which the old sample showed), is still shown
     scores = np.eye(12)[labels] * 5
     scores[41] = np.eye(12)[(labels[41] + 1) % 12] * 5
-    chosen = example_indices(Predictions(_ids(96), labels, scores, ["x"] * 96))
+    chosen = example_indices(Predictions(ntu_ids(96), labels, scores, ["x"] * 96))
     assert 41 in chosen and len(chosen) == 6
     # all right: all six are right ones, from six classes
-    chosen = example_indices(Predictions(_ids(96), labels, np.eye(12)[labels], ["x"] * 96))
+    chosen = example_indices(Predictions(ntu_ids(96), labels, np.eye(12)[labels], ["x"] * 96))
     assert len(chosen) == 6 and len(set(labels[chosen])) == 6
 
 

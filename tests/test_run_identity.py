@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from test_pkl_datasets import _kinect_data
+from toys import kinect_pose_data
 
 from bench.data.layouts import KINECT20
 from bench.data.pkl_io import write_pose_pickle
@@ -34,7 +34,7 @@ def planned_ids(*args) -> list[str]:
 
 @pytest.fixture
 def toy_pkl(tmp_path):
-    return write_pose_pickle(tmp_path / "toy.pkl", _kinect_data(extra_split=True), KINECT20)
+    return write_pose_pickle(tmp_path / "toy.pkl", kinect_pose_data(extra_split=True), KINECT20)
 
 
 def pickle_run(path, *extra):

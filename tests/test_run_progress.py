@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from toys import part_swing_bundle
 
 from bench import progress, tracking
 from bench.driver import _workers_for, auto_workers
@@ -114,10 +115,7 @@ def test_plain_progress_lines_off_a_terminal(clock, monkeypatch):
 # --- the MMAction2 hook ---------------------------------------------------------------------
 
 def test_gcn_epochs_and_test_batches_are_reported_and_logged(tmp_path, monkeypatch, caplog):
-    pytest.importorskip("mmaction")
-    torch = pytest.importorskip("torch")
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_knn import toy_bundle
+    import torch
 
     from bench.methods.gcn_zoo import STGCN
 
@@ -128,7 +126,7 @@ def test_gcn_epochs_and_test_batches_are_reported_and_logged(tmp_path, monkeypat
     has_tb = _has("tensorboard")
     if has_tb:
         tracking.start(tmp_path / "run", ("tensorboard",), "stgcn-x")
-    data = toy_bundle(classes=10, train=6, val=1, test=2)
+    data = part_swing_bundle(classes=10, train=6, val=1, test=2)
     method = STGCN({**STGCN.default_config("smoke"), "epochs": 2}, profile="smoke", seed=0,
                    workdir=tmp_path / "work", cache_dir=tmp_path / "cache")
     method.workdir.mkdir()

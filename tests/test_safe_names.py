@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from test_pkl_datasets import _kinect_data
+from toys import kinect_pose_data
 
 from bench.data.layouts import KINECT20
 from bench.data.pkl_io import write_pose_pickle
@@ -26,7 +26,7 @@ def test_safe_folder_name_keeps_plain_names_and_never_climbs():
 
 
 def test_a_hostile_split_name_stays_inside_out(tmp_path):
-    data = _kinect_data()
+    data = kinect_pose_data()
     data.split = {f"{ESCAPE}_{part}": ids for part, ids in
                   (("train", data.split["xsub_train"]), ("val", data.split["xsub_val"]))}
     pkl = write_pose_pickle(tmp_path / "evil.pkl", data, KINECT20)

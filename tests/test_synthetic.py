@@ -11,6 +11,7 @@ import pytest
 from bench.data import synthetic
 from bench.data.layouts import NTU25
 from bench.data.motions import Variation, perform
+from bench.data.ntu_skeleton import parse_skeleton_file
 from bench.data.synthetic import generate_ntu, read_descriptions, synthetic_root
 from bench.data.synthetic_programs import class_program, is_two_person
 from bench.data.synthetic_skeleton import draw_performer, pose_joints
@@ -62,10 +63,9 @@ def test_names_follow_the_real_pattern(small_root):
 
 
 def test_files_round_trip_and_values_are_plausible(small_root):
-    parse = pytest.importorskip("bench.data.ntu_skeleton").parse_skeleton_file
     for path in _files(small_root)[::7]:
         frames = read_raw(path)
-        parsed = parse(path)
+        parsed = parse_skeleton_file(path)
         assert parsed.num_frames == len(frames) and 40 <= len(frames) <= 90
         assert parsed.bodies_per_frame.tolist() == [len(f) for f in frames]
         ours = np.concatenate([j[None] for f in frames for _, j in f])
@@ -110,9 +110,8 @@ def test_bones_keep_their_length(small_root):
             lengths = np.linalg.norm(joints[:, child] - joints[:, parent], axis=-1)
             assert np.ptp(lengths, axis=0).max() < 1e-9
     # ... and up to that noise in the files.
-    parse = pytest.importorskip("bench.data.ntu_skeleton").parse_skeleton_file
     for path in _files(small_root)[::5]:
-        for body in parse(path).bodies:
+        for body in parse_skeleton_file(path).bodies:
             if len(body.frames) < 11:  # a short-lived noise detection
                 continue
             xyz, state = body.joints[:, :, :3].astype(float), body.joints[:, :, 11]
@@ -145,9 +144,8 @@ def test_every_sample_has_a_description_of_what_moved(small_root):
 
 
 def test_two_person_classes_have_two_bodies(small_root):
-    parse = pytest.importorskip("bench.data.ntu_skeleton").parse_skeleton_file
     for path in _files(small_root):
-        sf = parse(path)
+        sf = parse_skeleton_file(path)
         long_bodies = [b for b in sf.bodies if len(b.frames) >= 11]
         persons = 2 if is_two_person(int(path.stem[-3:])) else 1
         assert len(long_bodies) == persons, path.name
@@ -155,8 +153,7 @@ def test_two_person_classes_have_two_bodies(small_root):
 
 
 def test_noise_bodies_and_empty_frames_occur(small_root):
-    parse = pytest.importorskip("bench.data.ntu_skeleton").parse_skeleton_file
-    parsed = [parse(p) for p in _files(small_root)]
+    parsed = [parse_skeleton_file(p) for p in _files(small_root)]
     assert any(min(len(b.frames) for b in sf.bodies) < 11 for sf in parsed)
     assert any((sf.bodies_per_frame == 0).any() for sf in parsed)
 

@@ -1,18 +1,12 @@
 """A baseline trained by torchrun on 2 processes (gloo, CPU): same result format as 1 process."""
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from toys import part_swing_bundle
 
-pytest.importorskip("mmaction")
-pytest.importorskip("torch")
-
-from bench.methods import METHODS  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_knn import toy_bundle  # noqa: E402
+from bench.methods import METHODS
 
 
 def train_and_predict(tmp_path: Path, name: str, nproc: int, data):
@@ -26,7 +20,7 @@ def train_and_predict(tmp_path: Path, name: str, nproc: int, data):
 
 
 def test_torchrun_on_two_processes_gives_a_single_process_result(tmp_path):
-    data = toy_bundle(classes=3, train=4, val=1, test=2)  # 12 clips: 6 per process
+    data = part_swing_bundle(classes=3, train=4, val=1, test=2)  # 12 clips: 6 per process
     one, single = train_and_predict(tmp_path, "stgcn", 1, data)
     two, dist = train_and_predict(tmp_path, "stgcn", 2, data)
 
