@@ -7,7 +7,19 @@
 # publishes no SlowOnly RGB recipe for NTU RGB+D; this is its Kinetics one.
 _base_ = 'mmaction::recognition/slowonly/slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb.py'
 
-optim_wrapper = dict(optimizer=dict(nesterov=False))  # torch's SGD default, stated
+# The method config bench runs this file with: MMAction2's recipe values, restated so that bench
+# reads them without importing mmaction (model=dict(): the recipe's model as it is), plus bench's
+# own (render_size: side of clips rendered from synthetic skeletons; video_root None: the videos
+# are under the data root). tests/test_mmaction_rgb.py checks they equal what this file inherits.
+bench = dict(
+    model=dict(),
+    epochs=256, repeat=1, clip_len=4, frame_interval=16, num_clips=1, val_clips=1, test_clips=10,
+    test_crop='ThreeCrop', short_side=256, crop_size=224, render_size=256,
+    batch_size=16, test_batch_size=1, num_workers=8,
+    lr=0.2, momentum=0.9, weight_decay=1e-4, nesterov=False, auto_scale_lr=True,
+    val_interval=5, checkpoint='best', deterministic=False, nproc=1, video_root=None)
+
+optim_wrapper = dict(optimizer=dict(nesterov=bench['nesterov']))  # torch's SGD default, stated
 # The lr is for a total batch of 128 (8 x 16): scale it linearly on fewer GPUs.
-auto_scale_lr = dict(enable=True, base_batch_size=128)
+auto_scale_lr = dict(enable=bench['auto_scale_lr'], base_batch_size=128)
 load_from = None

@@ -4,8 +4,20 @@
 # bench fills in per run: ann_file, split names, num_classes, graph layout, work_dir and seed.
 _base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-3d.py'
 
+# The method config bench runs this file with: MMAction2's recipe values, restated so that bench
+# reads them without importing mmaction (model=dict(): the recipe's model as it is).
+# tests/test_baselines_registry.py checks they equal what this file inherits.
+bench = dict(
+    stream='joint', model=dict(),
+    # 16 epochs x RepeatDataset(5) = 80 passes, uniform 100-frame clips, 10 test clips
+    epochs=16, repeat=5, clip_len=100, val_clips=1, test_clips=10,
+    batch_size=16, test_batch_size=1, num_workers=2,
+    # SGD 0.1 nesterov per 128 samples, scaled linearly to the real total batch (auto_scale_lr)
+    lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True, auto_scale_lr=True,
+    val_interval=1, checkpoint='best', deterministic=False, nproc=1)
+
 # The lr 0.1 is for a total batch of 128 (8 x 16). On fewer GPUs scale it linearly, as
 # MMAction2's `tools/train.py --auto-scale-lr` does; on 8 GPUs this changes nothing.
-auto_scale_lr = dict(enable=True, base_batch_size=128)
+auto_scale_lr = dict(enable=bench['auto_scale_lr'], base_batch_size=128)
 
 load_from = None  # trained from scratch, as published: no pretrained weights

@@ -61,8 +61,10 @@ def _baseline_config(name: str, profile: str) -> dict:
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
 @pytest.mark.parametrize("name", SKELETON_BASELINES)
 def test_baseline_file_agrees_with_its_profile(name, profile):
-    """default_config(profile) is the whole truth: applying it to its own baseline file (which
-    inherits MMAction2's recipe) changes nothing but checkpoint retention."""
+    """default_config(profile) (the file's `bench` block) is the whole truth: applying it to its
+    own baseline file (which inherits MMAction2's recipe) changes nothing but checkpoint
+    retention. So the block agrees with the file's MMAction2 fields, and a paper block with the
+    MMAction2 recipe it restates."""
     from bench.methods.mmaction_gcn import apply_profile, load_config
     from bench.methods.mmaction_setup import import_mmaction
     from bench.paths import content_dir
@@ -75,6 +77,38 @@ def test_baseline_file_agrees_with_its_profile(name, profile):
     after["default_hooks"]["checkpoint"] = before["default_hooks"]["checkpoint"]
     assert after == before
     assert cfg.load_from is None  # never a pretrained download
+
+
+def test_a_value_edited_in_a_block_is_what_the_mmaction2_config_uses(tmp_path, monkeypatch):
+    """The block is the only place a value lives: edit it and both the method config and the
+    standalone MMAction2 config (and a file inheriting it) change with it."""
+    import bench.paths
+    from bench.methods.mmaction_gcn import load_config
+    from bench.methods.mmaction_setup import import_mmaction
+    from bench.paths import content_dir
+
+    folder = tmp_path / "baselines"
+    folder.mkdir()
+    text = (content_dir("baselines") / "stgcn_cpu.py").read_text()
+    for old, new in (("lr=0.05,", "lr=0.2,"), ("test_clips=2,", "test_clips=3,"),
+                     ("yaw_deg=30", "yaw_deg=5")):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    (folder / "stgcn_cpu.py").write_text(text)
+    (folder / "ctrgcn_cpu.py").write_text((content_dir("baselines") / "ctrgcn_cpu.py").read_text())
+    monkeypatch.setattr(bench.paths, "content_dir", lambda name: tmp_path / name)
+    for name in ("stgcn", "ctrgcn"):
+        config = METHODS.get(name).default_config("cpu")
+        assert (config["lr"], config["test_clips"], config["augment"]["yaw_deg"]) == (0.2, 3, 5)
+        cfg = load_config(import_mmaction(), folder / config["config"])
+        assert "bench" not in cfg  # bench's block, not an MMAction2 field
+        assert cfg.optim_wrapper.optimizer.lr == 0.2
+        assert cfg.train_cfg.max_epochs == cfg.param_scheduler[0].T_max == config["epochs"]
+        test_steps = {s["type"]: s for s in cfg.test_dataloader.dataset.pipeline}
+        assert test_steps["UniformSampleFrames"]["num_clips"] == 3
+        train_steps = {s["type"]: s for s in cfg.train_dataloader.dataset.dataset.pipeline}
+        assert train_steps["RandomRotScale"]["yaw_deg"] == 5
+    assert METHODS.get("ctrgcn").default_config("cpu")["epochs"] == 24
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu"])

@@ -40,7 +40,10 @@ STREAM_FEATS = {"joint": "j", "bone": "b", "joint-motion": "jm", "bone-motion": 
 # PoseCompact). Other fields stay out: a `filename` one would change how PoseDataset matches ids.
 POSE_FIELDS = ("img_shape", "original_shape")
 
-# The method config (applied to the baseline file by `apply_profile`; `stream` by `apply_data`):
+# The method config is the `bench = dict(...)` block of the profile's baseline file
+# (baselines/<RECIPE>_<profile>.py, read without importing mmaction by bench.recipes.read_block)
+# plus `config`, that file's name; the file's MMAction2 fields refer to the block, and
+# `apply_profile` applies the config (with any --set changes) to the file (`stream`: apply_data):
 #   config           baseline file in baselines/ (inherits MMAction2's shipped recipe)
 #   model            merged into the config's `model` (backbone widths, head in_channels)
 #   stream           (GCNs) joint | bone | joint-motion | bone-motion
@@ -56,22 +59,46 @@ POSE_FIELDS = ("img_shape", "original_shape")
 #                    settings are chosen, trains on every training subject, keeps the last epoch
 #   nproc            training processes: > 1 launches torchrun (gloo on CPU, nccl on GPUs);
 #                    a run that an executor started under torchrun trains on all its ranks
-COMMON = {"repeat": 1, "val_clips": 1, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": True,
-           "auto_scale_lr": False, "val_interval": 1, "checkpoint": "best", "num_workers": 0,
-           "deterministic": False, "nproc": 1}
+RECIPE_KEYS = frozenset({
+    "model", "epochs", "repeat", "clip_len", "val_clips", "test_clips", "batch_size",
+    "test_batch_size", "num_workers", "lr", "momentum", "weight_decay", "nesterov",
+    "auto_scale_lr", "val_interval", "checkpoint", "deterministic", "nproc"})
 
 
 class MMActionGCN(Method):
-    """Base for MMAction2 GCN recognizers; a subclass names its baseline files and profiles."""
+    """Base for MMAction2 GCN recognizers; a subclass names its baseline files (RECIPE)."""
 
-    PROFILES: dict[str, dict] = {}  # profile -> config (its "config" names the baseline file)
+    RECIPE = ""  # profile p runs baselines/<RECIPE>_<p>.py with that file's `bench` block
+    PROFILES = ("smoke", "cpu", "paper")
+    KEYS = RECIPE_KEYS | {"stream"}  # every block holds these ...
+    OPTIONAL_KEYS = frozenset({"augment", "fit_on", "min_epoch_clips"})  # ... and may hold these
 
     @classmethod
-    def default_config(cls, profile: str) -> dict:
+    def recipe_file(cls, profile: str) -> Path:
+        from bench.paths import content_dir
+
         if profile not in cls.PROFILES:
             raise BenchError(f"{cls.__name__}: unknown profile {profile!r}; "
                              f"expected one of {sorted(cls.PROFILES)}")
-        return copy.deepcopy(cls.PROFILES[profile])
+        return content_dir("baselines") / f"{cls.RECIPE}_{profile}.py"
+
+    @classmethod
+    def default_config(cls, profile: str) -> dict:
+        from bench import recipes
+
+        path = cls.recipe_file(profile)
+        block = recipes.read_block(path)
+        missing = sorted(cls.KEYS - set(block))
+        unknown = sorted(set(block) - cls.KEYS - cls.OPTIONAL_KEYS)
+        if missing or unknown:
+            raise BenchError(f"baseline file {path}: its bench block "
+                             + (f"lacks {missing}" if missing else "")
+                             + (" and " if missing and unknown else "")
+                             + (f"sets {unknown}, which {cls.__name__} does not know"
+                                if unknown else "")
+                             + f" (keys: {sorted(cls.KEYS)}, optional "
+                               f"{sorted(cls.OPTIONAL_KEYS)})")
+        return {"config": path.name, **block}
 
     # --- fit / predict ----------------------------------------------------------------------
 
@@ -262,7 +289,12 @@ def check_layout(data: DataBundle, who: str) -> None:
 def load_config(mm, path: Path):
     """mmengine's Config of a baseline file (its `mmaction::` base resolved in the wheel)."""
     with quiet_warnings():  # for `mmaction::`, mmengine reloads pkg_resources every time
-        return mm.Config.fromfile(str(path))
+        cfg = mm.Config.fromfile(str(path))
+    # The `bench` block is bench's method config (default_config reads it, with Python's dict()
+    # for `dict(_base_.bench, ...)`), not MMAction2's; mmengine would merge a file's block into
+    # its base's key by key, so the run's config never carries it.
+    cfg.pop("bench", None)
+    return cfg
 
 
 def apply_profile(cfg, conf: dict) -> None:

@@ -24,7 +24,7 @@ from bench.data.bundle import DataBundle, SkeletonSet
 from bench.data.videos import sample_videos, short_key, video_source_key
 from bench.errors import BenchError
 from bench.methods.mmaction_gcn import (
-    SPLITS, MMActionGCN, inner_dataset, bundle_key, point_at_annotations,
+    RECIPE_KEYS, SPLITS, MMActionGCN, inner_dataset, bundle_key, point_at_annotations,
 )
 
 DATASET_TYPE = "BenchVideoDataset"
@@ -32,8 +32,9 @@ VIDEO_MODULES = "bench.methods.mmaction_video"  # registers the dataset and the 
 DECODE_STEPS = {"DecordInit": "BenchVideoInit", "DecordDecode": "BenchVideoDecode"}
 TEST_CROPS = ("CenterCrop", "ThreeCrop", "TenCrop")
 
-# Every key is applied to the baseline file (see `apply_rgb_profile`); those shared with the
-# skeleton adapter mean the same there (model, epochs, repeat, lr, ..., checkpoint):
+# The method config is the `bench` block of the profile's baseline file (as for the skeleton
+# adapter, whose keys mean the same here: model, epochs, repeat, lr, ..., checkpoint), applied to
+# the file by `apply_profile` and `apply_rgb_profile`, plus:
 #   clip_len, frame_interval, num_clips   SampleFrames of training; val_clips, test_clips
 #   short_side     Resize(-1, short_side) after decoding; ThreeCrop crops the whole short side
 #   crop_size      the network input (MultiScaleCrop/CenterCrop/TenCrop, final square Resize)
@@ -41,11 +42,8 @@ TEST_CROPS = ("CenterCrop", "ThreeCrop", "TenCrop")
 #   render_size    synthetic data: side of the rendered square clips
 #   video_root     real data: folder of the _rgb.avi files (None: the data root)
 #   nproc          train with torchrun over nproc processes (as the skeleton adapter)
-_COMMON = {"repeat": 1, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": False,
-           "auto_scale_lr": False, "val_interval": 1, "checkpoint": "best", "num_workers": 0,
-           "deterministic": False, "nproc": 1, "frame_interval": 1, "val_clips": 1,
-           "video_root": None}
-_SMALL = {"short_side": 64, "crop_size": 56, "render_size": 64}
+RGB_KEYS = RECIPE_KEYS | {"frame_interval", "num_clips", "short_side", "crop_size", "test_crop",
+                          "render_size", "video_root"}
 
 
 REGISTER = {"tsn": {"class": "TSN", "tags": ["rgb", "mmaction"]},
@@ -53,7 +51,10 @@ REGISTER = {"tsn": {"class": "TSN", "tags": ["rgb", "mmaction"]},
 
 
 class MMActionRGB(MMActionGCN):
-    """Base for MMAction2 RGB recognizers; a subclass names its baseline files and profiles."""
+    """Base for MMAction2 RGB recognizers; a subclass names its baseline files (RECIPE)."""
+
+    KEYS = RGB_KEYS
+    OPTIONAL_KEYS = frozenset()
 
     def check_data(self, data: DataBundle) -> None:
         if data.layout != "ntu25":  # videos are NTU's, or rendered from NTU-25 skeletons
@@ -101,53 +102,13 @@ class MMActionRGB(MMActionGCN):
 class TSN(MMActionRGB):
     """TSN (Wang et al. 2016), RGB, as MMAction2 1.2.0 trains it (2D ResNet, segment consensus)."""
 
-    PROFILES = {
-        "smoke": {**_COMMON, **_SMALL, "config": "tsn_smoke.py",
-                  "model": {"backbone": {"depth": 18}, "cls_head": {"in_channels": 512}},
-                  "epochs": 12, "clip_len": 1, "num_clips": 3, "val_clips": 3, "test_clips": 3,
-                  "test_crop": "CenterCrop", "batch_size": 8, "test_batch_size": 8, "lr": 0.003},
-        "cpu": {**_COMMON, "config": "tsn_cpu.py", "short_side": 112, "crop_size": 96,
-                "render_size": 112,
-                "model": {"backbone": {"depth": 18}, "cls_head": {"in_channels": 512}},
-                "epochs": 30, "clip_len": 1, "num_clips": 5, "val_clips": 5, "test_clips": 8,
-                "test_crop": "CenterCrop", "batch_size": 16, "test_batch_size": 8, "lr": 0.02},
-        # MMAction2's tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb recipe: R50,
-        # 3 segments, 100 epochs, SGD 0.01 per 256 samples (scaled to the real batch), steps at
-        # 40/80, 25 test clips x TenCrop 224. Not ImageNet-initialised (no weights here).
-        "paper": {**_COMMON, "config": "tsn_paper.py", "short_side": 256, "crop_size": 224,
-                  "render_size": 256, "model": {}, "epochs": 100, "clip_len": 1,
-                  "num_clips": 3, "val_clips": 3, "test_clips": 25, "test_crop": "TenCrop",
-                  "batch_size": 32,
-                  "test_batch_size": 1, "lr": 0.01, "auto_scale_lr": True, "num_workers": 8},
-    }
+    RECIPE = "tsn"  # baselines/tsn_<profile>.py
 
 
 class SlowOnly(MMActionRGB):
     """SlowOnly (Feichtenhofer et al. 2019, the slow pathway of SlowFast), RGB, 3D ResNet."""
 
-    _TINY = {"backbone": {"depth": 18, "base_channels": 8}, "cls_head": {"in_channels": 64}}
-    PROFILES = {
-        "smoke": {**_COMMON, **_SMALL, "config": "slowonly_smoke.py", "model": _TINY,
-                  "epochs": 24, "clip_len": 8, "frame_interval": 4, "num_clips": 1,
-                  "test_clips": 1, "test_crop": "CenterCrop", "batch_size": 8,
-                  "test_batch_size": 8, "lr": 0.1},
-        "cpu": {**_COMMON, "config": "slowonly_cpu.py", "short_side": 112, "crop_size": 96,
-                "render_size": 112,
-                "model": {"backbone": {"depth": 18, "base_channels": 16},
-                          "cls_head": {"in_channels": 128}},
-                "epochs": 30, "clip_len": 8, "frame_interval": 4, "num_clips": 1,
-                "test_clips": 2, "test_crop": "CenterCrop", "batch_size": 16,
-                "test_batch_size": 8, "lr": 0.05},
-        # MMAction2's slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb recipe (from scratch, as
-        # published): R50, 4 frames 16 apart, 256 epochs (34 linear warm-up, then cosine), SGD
-        # 0.2 per 128 samples (scaled to the real batch), 10 test clips x ThreeCrop 256.
-        "paper": {**_COMMON, "config": "slowonly_paper.py", "short_side": 256, "crop_size": 224,
-                  "render_size": 256, "model": {}, "epochs": 256, "clip_len": 4,
-                  "frame_interval": 16, "num_clips": 1, "test_clips": 10, "test_crop": "ThreeCrop",
-                  "val_interval": 5,
-                  "batch_size": 16, "test_batch_size": 1, "lr": 0.2, "auto_scale_lr": True,
-                  "num_workers": 8},
-    }
+    RECIPE = "slowonly"  # baselines/slowonly_<profile>.py
 
 
 # --- config editing (pure functions on an mmengine Config) --------------------------------------

@@ -12,10 +12,8 @@ from pathlib import Path
 from bench.data.bundle import DataBundle
 from bench.data.layouts import get_layout
 from bench.methods.gcn_models.layouts import mirrored_joints
-from bench.methods.mmaction_gcn import (COMMON, MMActionGCN, datasets_of, check_layout,
+from bench.methods.mmaction_gcn import (RECIPE_KEYS, MMActionGCN, datasets_of, check_layout,
                                         point_at_annotations)
-
-_POSE = {**COMMON, "momentum": 0.9, "weight_decay": 3e-4, "nesterov": False}
 
 
 REGISTER = {"posec3d": {"class": "PoseC3D", "tags": ["skeleton", "mmaction"]}}
@@ -24,23 +22,9 @@ REGISTER = {"posec3d": {"class": "PoseC3D", "tags": ["skeleton", "mmaction"]}}
 class PoseC3D(MMActionGCN):
     """PoseC3D, joint heatmaps, SlowOnly-R50 as MMAction2 1.2.0 trains it on NTU60."""
 
-    PROFILES = {
-        "smoke": {**_POSE, "config": "posec3d_smoke.py",
-                  "model": {"backbone": {"base_channels": 8, "stage_blocks": [1, 1, 1]},
-                            "cls_head": {"in_channels": 128}},
-                  "epochs": 10, "clip_len": 16, "test_clips": 1, "batch_size": 8,
-                  "test_batch_size": 8, "lr": 0.025},
-        "cpu": {**_POSE, "config": "posec3d_cpu.py",
-                "model": {"backbone": {"base_channels": 16, "stage_blocks": [2, 2, 2]},
-                          "cls_head": {"in_channels": 256}},
-                "epochs": 16, "clip_len": 32, "test_clips": 2, "batch_size": 16,
-                "test_batch_size": 16, "lr": 0.05},
-        # MMAction2's recipe: 24 epochs x RepeatDataset(10), u48, 10 test clips, lr 0.2 per 128.
-        "paper": {**_POSE, "config": "posec3d_paper.py", "model": {},
-                  "epochs": 24, "repeat": 10, "clip_len": 48, "test_clips": 10,
-                  "batch_size": 16, "test_batch_size": 1, "lr": 0.2, "auto_scale_lr": True,
-                  "num_workers": 8},
-    }
+    RECIPE = "posec3d"  # baselines/posec3d_<profile>.py
+    KEYS = RECIPE_KEYS  # heatmaps of all joints: no stream; no skeleton augmentation
+    OPTIONAL_KEYS = frozenset()
 
     def check_data(self, data: DataBundle) -> None:
         check_layout(data, type(self).__name__)
