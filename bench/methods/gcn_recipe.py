@@ -1,4 +1,4 @@
-"""The pieces of the GCNs' small-data recipe (the `cpu` profile; see gcn_zoo.py): a train-only
+"""The pieces of the GCNs' small-data recipe (the `cpu` profile; see baselines/stgcn_cpu.py): a train-only
 augmentation step, the final fit on train+val, and one formatted person for single-person data.
 Pure edits of mmengine config nodes and checks of method config fields; mmaction_gcn applies them.
 """
