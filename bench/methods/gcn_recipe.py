@@ -1,6 +1,7 @@
 """The pieces of the GCNs' small-data recipe (the `cpu` profile; see baselines/stgcn_cpu.py): a
 train-only augmentation step, the final fit on train+val, and one formatted person for
-single-person data. Pure edits of mmengine config nodes and checks of method config fields; mmaction_gcn applies them.
+single-person data. Pure edits of mmengine config nodes and checks of method config fields;
+mmaction_gcn applies them.
 """
 from __future__ import annotations
 
