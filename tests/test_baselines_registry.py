@@ -3,19 +3,11 @@
 Parametrised over the methods tagged "mmaction": a new MMAction2 recognizer is tested here
 without editing this file (the others have their own tests).
 """
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from toys import part_swing_bundle
 
-pytest.importorskip("mmaction")
-pytest.importorskip("torch")
-
-from bench.methods import METHODS, tagged  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_knn import toy_bundle  # noqa: E402
+from bench.methods import METHODS, tagged
 
 BASELINES = tagged("mmaction")
 # RGB baselines apply their profiles their own way (apply_rgb_profile), tested with them.
@@ -40,7 +32,7 @@ def one_step(config: dict) -> dict:
 @pytest.mark.parametrize("name", BASELINES)
 def test_baseline_trains_one_step_and_evaluates(name, tmp_path):
     cls = METHODS.get(name)
-    data = toy_bundle(classes=3, train=2, val=1, test=2)  # 6 train clips: one batch of 8
+    data = part_swing_bundle(classes=3, train=2, val=1, test=2)  # 6 train clips: one batch of 8
     data.synthetic = True  # RGB baselines render their clips from synthetic skeletons
     method = cls(one_step(cls.default_config("smoke")), profile="smoke", seed=0,
                  workdir=tmp_path / "work", cache_dir=tmp_path / "cache")

@@ -5,10 +5,6 @@ from toys import knn_method, part_swing_bundle, part_swing_set
 from bench.methods import METHODS
 from bench.methods.knn import KNN, normalised_clip
 
-# Kept while tests/test_baselines_registry.py and tests/test_mmaction_rgb.py still import it from
-# here (another change owns them); new code imports toys.part_swing_bundle.
-toy_bundle = part_swing_bundle
-
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_knn_is_accurate_on_easy_data(tmp_path, metric):

@@ -1,25 +1,20 @@
 """MMAction2 RGB baselines (TSN, SlowOnly): configs, rendered and real videos, smoke training."""
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from toys import part_swing_bundle
 
-pytest.importorskip("mmaction")
-torch = pytest.importorskip("torch")
-
-from bench.errors import BenchError  # noqa: E402
-from bench.methods import METHODS  # noqa: E402
-from bench.methods.mmaction_gcn import apply_profile, load_config  # noqa: E402
-from bench.methods.mmaction_rgb import (  # noqa: E402
+from bench.errors import BenchError
+from bench.methods import METHODS
+from bench.methods.mmaction_gcn import apply_profile, load_config
+from bench.methods.mmaction_rgb import (
     SlowOnly, TSN, apply_rgb_profile, register_video_modules, rescale_schedule,
 )
-from bench.methods.mmaction_setup import import_mmaction  # noqa: E402
-from bench.paths import content_dir  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_knn import toy_bundle  # noqa: E402
+from bench.methods.mmaction_setup import import_mmaction
+from bench.paths import content_dir
 
 RGB_METHODS = {"tsn": TSN, "slowonly": SlowOnly}
 REAL_SAMPLE = "S001C001P001R001A001"
@@ -94,7 +89,7 @@ def test_schedules_stretch_with_the_epochs():
 @pytest.mark.parametrize("name", sorted(RGB_METHODS))
 def test_rgb_method_trains_and_predicts_on_rendered_clips(tmp_path, name):
     torch.set_num_threads(1)
-    data = toy_bundle(classes=4, train=3, val=1, test=2)
+    data = part_swing_bundle(classes=4, train=3, val=1, test=2)
     data.synthetic = True  # videos are rendered from the skeletons
     config = {**METHODS.get(name).default_config("smoke"), "epochs": 1}
     method = METHODS.get(name)(config, profile="smoke", seed=0, workdir=tmp_path / "work",
@@ -126,7 +121,7 @@ def test_rgb_method_trains_and_predicts_on_rendered_clips(tmp_path, name):
 
 
 def test_real_videos_are_found_under_the_data_root_and_decoded(tmp_path, shared_data):
-    data = toy_bundle(classes=2, train=1, val=0, test=1)
+    data = part_swing_bundle(classes=2, train=1, val=0, test=1)
     data.test.sample_ids[0] = REAL_SAMPLE
     method = TSN(TSN.default_config("smoke"), profile="smoke", seed=0, workdir=tmp_path,
                  cache_dir=tmp_path)
@@ -162,7 +157,7 @@ def test_real_videos_are_found_under_the_data_root_and_decoded(tmp_path, shared_
 
 
 def test_rgb_methods_refuse_non_ntu_layouts(tmp_path):
-    data = toy_bundle(classes=2, train=1, val=0, test=1)
+    data = part_swing_bundle(classes=2, train=1, val=0, test=1)
     data.layout = "kinect20"
     method = SlowOnly(SlowOnly.default_config("smoke"), profile="smoke", seed=0,
                       workdir=tmp_path, cache_dir=tmp_path)
