@@ -153,13 +153,13 @@ def _write_dataset(root: Path, params: dict) -> int:
     skeleton_dir = root / SKELETON_DIR
     skeleton_dir.mkdir()
     seed, fps = params["seed"], params["fps"]
-    cameras = {(s, c): _camera(seed, s, c) for s in params["setups"] for c in params["cameras"]}
+    cameras = {(s, c): setup_camera(seed, s, c) for s in params["setups"] for c in params["cameras"]}
     people = {p: [draw_performer(np.random.default_rng([seed, 1, p, k])) for k in (1, 2)]
               for p in params["performers"]}
     records = []
     for setup, performer, rep, action in product(params["setups"], params["performers"],
                                                  params["replications"], params["actions"]):
-        scene = _performance(seed, (setup, performer, rep, action), people[performer], fps)
+        scene = perform_scene(seed, (setup, performer, rep, action), people[performer], fps)
         for cam in params["cameras"]:
             name = format_sample_name(setup, cam, performer, rep, action)
             rng = np.random.default_rng([seed, 4, setup, cam, performer, rep, action])
@@ -181,7 +181,7 @@ class Camera:
     position: np.ndarray  # (3,) metres
 
 
-def _camera(seed: int, setup: int, cam: int) -> Camera:
+def setup_camera(seed: int, setup: int, cam: int) -> Camera:
     """All cameras of a setup share height and distance (as in NTU); each gets a small jitter."""
     setup_rng = np.random.default_rng([seed, 2, setup])
     distance, height = setup_rng.uniform(2.8, 3.4), setup_rng.uniform(0.7, 1.2)
@@ -198,7 +198,7 @@ def _camera(seed: int, setup: int, cam: int) -> Camera:
     return Camera(np.stack([left, up, forward]), position)
 
 
-def _performance(seed: int, ids: tuple, people: list[Performer], fps: float) -> dict:
+def perform_scene(seed: int, ids: tuple, people: list[Performer], fps: float) -> dict:
     """One performance in world coordinates (seen by every camera): per person (T, 25, 3)."""
     setup, performer, rep, action = ids
     rng = np.random.default_rng([seed, 3, setup, performer, rep, action])

@@ -42,8 +42,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from bench.data.ntu_missing_skeletons import missing_skeleton_samples
-from bench.data.synthetic import (DESCRIPTIONS_FILE, META_FILE, SKELETON_DIR, _camera,
-                                  _performance)
+from bench.data.synthetic import (DESCRIPTIONS_FILE, META_FILE, SKELETON_DIR, perform_scene,
+                                  setup_camera)
 from bench.data.synthetic_skeleton import capture_body, draw_performer
 from bench.errors import BenchError
 
@@ -300,11 +300,11 @@ def _bank(seed: int, action: int) -> list[dict]:
     out = []
     for k in range(VARIANTS):
         people = [draw_performer(np.random.default_rng([seed, 9, action, k, j])) for j in (1, 2)]
-        scene = _performance(seed, (1, 100 + k, 1 + k % 2, action), people, 30.0)
+        scene = perform_scene(seed, (1, 100 + k, 1 + k % 2, action), people, 30.0)
         rng = np.random.default_rng([seed, 10, action, k])
         rows, hands, centre, tails = {}, None, {}, {}
         for cam in (1, 2, 3):
-            camera = _camera(seed, 1, cam)
+            camera = setup_camera(seed, 1, cam)
             bodies = [capture_body(w, camera.rotation, camera.position, rng, np.arange(len(w)),
                                    noise=0.0) for w in scene["world"]]
             rows[cam] = np.ascontiguousarray(np.stack([b["rows"] for b in bodies]), np.float64)
