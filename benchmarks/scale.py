@@ -273,7 +273,7 @@ def stage_rate(args, suite, cache: Path) -> dict:
     names = sf.available_names(suite.dataset)
     pick = names[::max(1, len(names) // args.rate_files)][:args.rate_files]
     t0 = time.perf_counter()
-    sf._warm_up(pick, 0)  # the template bank of every action, the compiled writer
+    sf.warm_up(pick, 0)  # the template bank of every action, the compiled writer
     warm = time.perf_counter() - t0
     buf = np.empty(1 << 20, np.uint8)
     cpu, size = time.process_time(), 0

@@ -190,7 +190,7 @@ def write_files(folder: Path, names: list[str], seed: int = 0, workers: int | No
     if workers == 1:
         results = (_write_chunk(str(folder), chunk, seed) for chunk in chunks)
     else:
-        _warm_up(names, seed)  # forked workers inherit the templates and the compiled writer
+        warm_up(names, seed)  # forked workers inherit the templates and the compiled writer
         pool = ProcessPoolExecutor(max_workers=workers)
         results = pool.map(_write_chunk, [str(folder)] * len(chunks), chunks,
                            [seed] * len(chunks))
@@ -207,7 +207,8 @@ def write_files(folder: Path, names: list[str], seed: int = 0, workers: int | No
     return total, records
 
 
-def _warm_up(names: list[str], seed: int) -> None:
+def warm_up(names: list[str], seed: int) -> None:
+    """Build the templates of the names' actions and compile the writer (seconds)."""
     for action in sorted({int(n[-3:]) for n in names}):
         _bank(seed, action)
     skeleton_bytes(names[0], seed)
