@@ -48,11 +48,23 @@ class DataSource:
 
     @property
     def synthetic(self) -> bool:
-        return self.ref.kind == "synthetic"
+        """Generated data: `--data synthetic`, or a data root a generator wrote (`bench data
+        synth --full` marks its meta.json), so its reports say synthetic."""
+        return self.ref.kind == "synthetic" or (self.ref.kind == "ntu-raw"
+                                                and _marked_synthetic(self.root))
 
     @property
     def class_names(self) -> list[str]:
         return suite_class_names(self.suite)
+
+
+def _marked_synthetic(root: Path) -> bool:
+    for folder in (root, root.parent):
+        try:
+            return bool(json.loads((folder / "meta.json").read_text()).get("synthetic"))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return False
 
 
 def suite_class_names(suite: SuiteSpec) -> list[str]:

@@ -3,6 +3,7 @@ split's keypoints are rows of the prepared memory-mapped array (RowView), read w
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,27 @@ class RowView:
         if first is Ellipsis:
             return np.asarray(self)[key]
         rows = self.idx[first]
-        out = np.array(self.base[rows])  # a copy: nothing keeps the file's pages mapped
+        out = self._read(rows)
         if not rest:
             return out
         return out[rest] if np.ndim(rows) == 0 else out[(slice(None),) + rest]
+
+    def _read(self, rows) -> np.ndarray:
+        """The rows, copied. From a memory map they are read from its file (pread), so the
+        process never maps the pages: a pass over a large split adds nothing to its RSS."""
+        base = self.base
+        if not (isinstance(base, np.memmap) and base.filename and base.flags.c_contiguous):
+            return np.array(base[rows])
+        flat = np.atleast_1d(rows)
+        out = np.empty((len(flat),) + tuple(base.shape[1:]), dtype=base.dtype)
+        size = out[0].nbytes if len(flat) else 0
+        with open(base.filename, "rb", buffering=0) as f:
+            for k, row in enumerate(flat):
+                view = memoryview(out[k]).cast("B")
+                got = os.preadv(f.fileno(), [view], base.offset + int(row) * size)
+                if got != size:
+                    raise OSError(f"{base.filename}: short read of row {row}")
+        return out if np.ndim(rows) else out[0]
 
     def __array__(self, dtype=None, copy=None):
         out = np.asarray(self.base[self.idx])
