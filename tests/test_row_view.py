@@ -61,6 +61,7 @@ def test_a_data_root_a_generator_marked_reports_as_synthetic(tmp_path):
 
     (tmp_path / "gen" / "nturgb+d_skeletons").mkdir(parents=True)
     (tmp_path / "gen" / "meta.json").write_text(json.dumps({"synthetic": True}))
-    assert source(tmp_path / "gen").synthetic and source(tmp_path / "gen" / "nturgb+d_skeletons").synthetic
+    assert source(tmp_path / "gen").synthetic
+    assert source(tmp_path / "gen" / "nturgb+d_skeletons").synthetic
     (tmp_path / "real").mkdir()
     assert not source(tmp_path / "real").synthetic
