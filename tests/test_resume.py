@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+from session_procs import wait_gone
 
 from bench.specs import RunSpec
 from bench.store import Store
@@ -33,8 +34,11 @@ def kill_group_when(args, condition, timeout=120):
     deadline = time.monotonic() + timeout
     while not condition() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and every run process it started
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI (its run processes die with it)
     proc.wait()
+    # run processes lead their own groups and die when the driver does, not in the same
+    # instant: wait until none is left, so nothing commits after the caller looks
+    assert wait_gone(proc.pid, timeout=30) == [], "run processes outlived the driver"
     assert condition(), "the sweep ended before the kill point"
 
 
