@@ -496,10 +496,13 @@ def _full_synthetic(dataset: str) -> Path:
     from bench.data.synthetic_full import full_synthetic_root
     from bench.paths import cache_root
 
+    live = sys.stderr.isatty()  # one line rewritten on a terminal, plain lines in a log
+
     def progress(done: int, total: int) -> None:
         if done == total or done % 8192 < 512:
-            print(f"\rgenerating {dataset}: {done:,}/{total:,} files", end="\n" if done == total
-                  else "", file=sys.stderr, flush=True)
+            start = "\r" if live else ""
+            print(f"{start}generating {dataset}: {done:,}/{total:,} files",
+                  end="\n" if done == total or not live else "", file=sys.stderr, flush=True)
     return full_synthetic_root(dataset, cache_root(), progress=progress)
 
 
