@@ -241,12 +241,34 @@ def configured_llava_dir(cfg: dict) -> str:
     return cfg["lvlm.model_path"] or os.environ.get("BENCH_LLAVA_PATH", "")
 
 
+def local_model_dir(name: str, cache_dir: str | None = None) -> Path | None:
+    """A model directory: `name` itself when it holds config.json, else a Hugging Face model id
+    ("llava-hf/llava-1.5-7b-hf") found in the local HF cache ($HF_HOME; never downloaded)."""
+    if not name:
+        return None
+    if (Path(name).expanduser() / "config.json").is_file():
+        return Path(name).expanduser()
+    if name.count("/") != 1 or name.startswith((".", "/", "~")):
+        return None
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        found = Path(snapshot_download(name, cache_dir=cache_dir, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError, OSError):
+        return None
+    return found if (found / "config.json").is_file() else None
+
+
 def llava15_path(cfg: dict) -> Path:
     path = configured_llava_dir(cfg)
-    if not path or not (Path(path) / "config.json").is_file():
-        raise BenchError(f"lvlm.backbone=llava-1.5 needs a local HF-format LLaVA-1.5 directory: "
-                         f"set lvlm.model_path or BENCH_LLAVA_PATH (got {path or 'nothing'!r})")
-    return Path(path)
+    found = local_model_dir(path)
+    if found is None:
+        raise BenchError(f"lvlm.backbone=llava-1.5 needs a local HF-format LLaVA-1.5 directory or "
+                         f"a model id in the local Hugging Face cache (e.g. llava-hf/llava-1.5-"
+                         f"7b-hf, fetched beforehand with `huggingface-cli download`): set "
+                         f"lvlm.model_path or BENCH_LLAVA_PATH (got {path or 'nothing'!r})")
+    return found
 
 
 def _build_llava15(cfg: dict, num_codes: int) -> Backbone:

@@ -31,14 +31,16 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def encoder_path(cfg: dict) -> Path:
-    from bench.methods.lvlm_var.lm import configured_llava_dir
+    from bench.methods.lvlm_var.lm import configured_llava_dir, local_model_dir
 
     path = cfg["vst.video_encoder"] or configured_llava_dir(cfg)
-    if not path or not (Path(path) / "config.json").is_file():
-        raise BenchError(f"vst.video=clip needs a local HF directory of LLaVA-1.5 or a CLIP vision "
-                         f"model: set vst.video_encoder, lvlm.model_path or BENCH_LLAVA_PATH "
+    found = local_model_dir(path)
+    if found is None:
+        raise BenchError(f"vst.video=clip needs a local HF directory (or a model id in the local "
+                         f"Hugging Face cache) of LLaVA-1.5 or a CLIP vision model: set "
+                         f"vst.video_encoder, lvlm.model_path or BENCH_LLAVA_PATH "
                          f"(got {path or 'nothing'!r})")
-    return Path(path).expanduser().resolve()
+    return found.resolve()
 
 
 def encoder_identity(cfg: dict) -> str:
