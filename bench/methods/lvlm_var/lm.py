@@ -233,7 +233,8 @@ def check_backbone(cfg: dict) -> None:
         if not (cache_root() / "models" / SMOLLM2_CACHE / "config.json").is_file():
             smollm2_gguf(cfg)
     if cfg["lvlm.load_in_4bit"] and importlib.util.find_spec("bitsandbytes") is None:
-        raise BenchError("lvlm.load_in_4bit=true needs bitsandbytes (pip install bitsandbytes)")
+        raise BenchError("lvlm.load_in_4bit=true needs bitsandbytes (pip install "
+                         "'bench[quantize]')")
 
 
 def configured_llava_dir(cfg: dict) -> str:
