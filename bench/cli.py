@@ -92,7 +92,7 @@ def _source(args, suite_name, default_suite=None):
     ref (kind, content digest, layout, split, fps, location) goes into every planned RunSpec."""
     import dataclasses
 
-    from bench.datasets import DEFAULT_SUITE, choose_data, resolve_source
+    from bench.data.datasets import DEFAULT_SUITE, choose_data, resolve_source
 
     suite, ref = choose_data(suite_name, args.data_root, args.data, args.layout, args.split,
                              args.fps, default_suite or DEFAULT_SUITE)
@@ -165,7 +165,7 @@ def _with_overrides(specs, pairs: list[str], allow_any_config: bool = False):
 def _planned_methods(args) -> list[str]:
     """The methods `bench run` will plan, known before any data is read (a pickle's suite runs
     the pickle methods)."""
-    from bench.datasets import DEFAULT_SUITE, PICKLE_METHODS
+    from bench.data.datasets import DEFAULT_SUITE, PICKLE_METHODS
     from bench.suites import SUITES
 
     if args.methods:
@@ -303,7 +303,7 @@ def _exit_status(results) -> int:
 
 
 def _suite_report(store, suite, results, synthetic):
-    from bench.datasets import suite_class_names
+    from bench.data.datasets import suite_class_names
     from bench.reporting.report import suite_report
 
     names = suite_class_names(suite)
@@ -387,7 +387,7 @@ def _stored_suite(name: str, results: list[dict]):
     refs = [r["spec"]["data"] for r in results if r["spec"]["suite"] == name]
     if not refs:
         SUITES.get(name)  # the registry's one-line "unknown suite" error
-    from bench.datasets import suite_for
+    from bench.data.datasets import suite_for
     from bench.specs import DataRef
 
     ref = DataRef.from_any(refs[-1])
@@ -459,7 +459,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from bench.datasets import SYNTHETIC, load_bundle, resolve_source
+    from bench.data.datasets import SYNTHETIC, load_bundle, resolve_source
     from bench.suites import SUITES
 
     if args.action != "synth" and not args.path:
@@ -470,7 +470,7 @@ def cmd_data(args) -> int:
         source = resolve_source(SUITES.get(args.suite), SYNTHETIC)
         print(source.root)
     elif args.action == "check":
-        from bench.data.check import check_skeleton_dir, format_report
+        from bench.data.ntu.check import check_skeleton_dir, format_report
         report = check_skeleton_dir(args.path, args.expected, args.dataset,
                                     workers=os.cpu_count() or 1)
         print(format_report(report))
@@ -481,7 +481,7 @@ def cmd_data(args) -> int:
         print(f"{suite.name}: train {len(bundle.train)}, val {len(bundle.val)}, "
               f"test {len(bundle.test)}; manifest {source.manifest.short}")
         if args.to:
-            from bench.datasets import export_pickle
+            from bench.data.datasets import export_pickle
             fmt, out = args.to
             if fmt != "pkl":
                 raise BenchError(f"--to {fmt!r}: expected 'pkl' (bench data prepare DIR --to pkl "
@@ -493,7 +493,7 @@ def cmd_data(args) -> int:
 def _full_synthetic(dataset: str) -> Path:
     """`bench data synth --full`: every NTU sample name, generated once into the cache (a
     progress line on stderr while it writes)."""
-    from bench.data.synthetic_full import full_synthetic_root
+    from bench.data.synthetic.full import full_synthetic_root
     from bench.paths import cache_root
 
     live = sys.stderr.isatty()  # one line rewritten on a terminal, plain lines in a log
@@ -508,7 +508,7 @@ def _full_synthetic(dataset: str) -> Path:
 
 def _data_path_source(args):
     """`bench data prepare PATH`: PATH is a data root, 'synthetic', or FILE.pkl (with --layout)."""
-    from bench.datasets import choose_data, resolve_source
+    from bench.data.datasets import choose_data, resolve_source
 
     is_data = args.path == "synthetic" or Path(args.path).is_file()
     suite, ref = choose_data(None, None if is_data else args.path, args.path if is_data else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from bench.ablations import AblationSpec, Sweep, set_config_value
-from bench.datasets import DataSource
+from bench.data.datasets import DataSource
 from bench.errors import BenchError
 from bench.specs import RunSpec, canonical_json
 

@@ -114,7 +114,7 @@ def _motion_facts(bundle) -> list[dict]:
 
 
 def _load_checked_bundle(spec: RunSpec):
-    from bench.datasets import load_bundle, resolve_source, suite_for
+    from bench.data.datasets import load_bundle, resolve_source, suite_for
 
     # suite_for, not SUITES.get: a pickle's suite (`--data FILE.pkl`) is made from the file
     source = resolve_source(suite_for(spec.suite, spec.data), spec.data)

@@ -55,7 +55,7 @@ DATA_KINDS = ("synthetic", "ntu-raw", "pickle", "kinect-v1")
 
 @dataclass(frozen=True)
 class DataRef:
-    """Which data a run reads, built once from the command line (bench.datasets.choose_data).
+    """Which data a run reads, built once from the command line (bench.data.datasets.choose_data).
 
     Everything but `location` is part of the run id: the same content at another path is the same
     run, and another layout, split or frame rate is another run."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 
-from bench.data import kinect_v1_classes
+from bench.data.pose import kinect_v1_classes
 from bench.errors import BenchError
 from bench.paths import content_dir
 from bench.registry import Registry

@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--profile", default="cpu")
     args = ap.parse_args()
 
-    from bench.datasets import suite_class_names
+    from bench.data.datasets import suite_class_names
     from bench.metrics.registry import LM_ADDS, fmt, score_run
     from bench.store import Store
     from bench.suites import SUITES

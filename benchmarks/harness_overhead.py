@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def measure(name: str, runs: int, workers: int, tmp: Path) -> dict:
-    from bench.datasets import resolve_source
+    from bench.data.datasets import resolve_source
     from bench.driver import execute_plan
     from bench.executors import make_executor
     from bench.executors.task import worker_info

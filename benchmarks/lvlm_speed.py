@@ -26,7 +26,7 @@ SUITE = {"smoke": "mini-xsub", "cpu": "ntu60-xsub", "paper": "ntu60-xsub"}
 
 
 def load(suite_name: str):
-    from bench.datasets import load_bundle, resolve_source
+    from bench.data.datasets import load_bundle, resolve_source
     from bench.suites import SUITES
 
     return load_bundle(resolve_source(SUITES.get(suite_name), "synthetic"))

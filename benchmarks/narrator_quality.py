@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a bare checkout 
 def load_clips(suite_name: str) -> dict:
     """{"train": ..., "test": ...}: keypoint, num_frames, descriptions; plus layout and fps.
     Train-subject clips are the suite's train and val splits together."""
-    from bench.datasets import load_bundle, resolve_source
+    from bench.data.datasets import load_bundle, resolve_source
     from bench.suites import SUITES
 
     bundle = load_bundle(resolve_source(SUITES.get(suite_name), "synthetic"), workers=1)

@@ -25,9 +25,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.data.ntu_skeleton import (  # noqa: E402
+from bench.data.ntu.skeleton import (  # noqa: E402
     parse_skeleton_bytes, parse_skeleton_file, to_keypoint)
-from bench.data.synthetic import SKELETON_DIR, generate_ntu  # noqa: E402
+from bench.data.synthetic.generator import SKELETON_DIR, generate_ntu  # noqa: E402
 
 SAMPLE = REPO.parent / "shared" / "data" / "ntu-sample" / "S001C001P001R001A001.skeleton"
 NTU120_FILES = 114_480

@@ -2,7 +2,7 @@
 memory stays within 2x the data's real size").
 
 Two routes, each measured in a fresh subprocess so nothing cached by an earlier step counts:
-  pickle: an annotation pickle -> the prepared folder (bench.datasets._open_pickle_source)
+  pickle: an annotation pickle -> the prepared folder (bench.data.datasets._open_pickle_source)
   ntu:    a folder of raw NTU .skeleton files -> the prepared folder (datasets._prepared_arrays)
   ntu-write: the same folder -> keypoint.npy by ntu_loader.write_ntu_keypoint alone
 
@@ -42,9 +42,9 @@ def status(key):
                 return int(line.split()[1]) * 1024
 
 import numpy as np
-from bench import datasets
-from bench.data.ntu_loader import write_ntu_keypoint
-from bench.data.ntu_skeleton import parse_skeleton_file
+from bench.data import datasets
+from bench.data.ntu.loader import write_ntu_keypoint
+from bench.data.ntu.skeleton import parse_skeleton_file
 
 def prepare(cache):
     os.environ["BENCH_CACHE"] = cache
@@ -110,7 +110,7 @@ def ntu_name(i: int) -> str:
 
 
 def make_pickle(path: Path, real_mb: float) -> int:
-    from bench.data.pkl_io import PoseData, write_pose_pickle
+    from bench.data.pose.pkl_io import PoseData, write_pose_pickle
 
     rng = np.random.default_rng(0)
     anns = []

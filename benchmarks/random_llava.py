@@ -32,7 +32,7 @@ LLAVA_VOCAB = 32064  # LLaMA's 32000 + <image> + <pad>, padded to a multiple of 
 
 
 def tokenizer_corpus() -> list[str]:
-    from bench.data.ntu_classes import class_names
+    from bench.data.ntu.classes import class_names
 
     names = class_names("ntu120")
     return names + [f"Action: {n}. Explanation: the right hand moves up." for n in names]

@@ -255,7 +255,7 @@ def child(args) -> int:
 
 
 def _dataset_root(suite, cache: Path) -> Path:
-    from bench.data import synthetic_full as sf
+    from bench.data.synthetic import full as sf
     from bench.errors import BenchError
 
     root = cache / sf.CACHE_DIR / sf.params_key(suite.dataset, 0)
@@ -268,7 +268,7 @@ def stage_rate(args, suite, cache: Path) -> dict:
     """Generator speed on one core (this process): format only, then format and write."""
     import numpy as np
 
-    from bench.data import synthetic_full as sf
+    from bench.data.synthetic import full as sf
 
     names = sf.available_names(suite.dataset)
     pick = names[::max(1, len(names) // args.rate_files)][:args.rate_files]
@@ -299,7 +299,7 @@ def stage_rate(args, suite, cache: Path) -> dict:
 
 
 def stage_generate(args, suite, cache: Path) -> dict:
-    from bench.data import synthetic_full as sf
+    from bench.data.synthetic import full as sf
 
     root = cache / sf.CACHE_DIR / sf.params_key(suite.dataset, 0)
     cached = sf.is_complete(root)
@@ -314,14 +314,14 @@ def stage_generate(args, suite, cache: Path) -> dict:
 
 
 def _source(args, suite, cache: Path):
-    from bench.datasets import choose_data, resolve_source
+    from bench.data.datasets import choose_data, resolve_source
 
     suite, ref = choose_data(suite.name, str(_dataset_root(suite, cache)), None)
     return resolve_source(suite, ref)
 
 
 def stage_prepare(args, suite, cache: Path) -> dict:
-    from bench.datasets import _prepared_arrays
+    from bench.data.datasets import _prepared_arrays
 
     shutil.rmtree(cache / "prepared", ignore_errors=True)  # also the sha256 memo: a first run
     t0 = time.perf_counter()
@@ -347,7 +347,7 @@ def _arrays_report(arrays) -> dict:
 def stage_manifest(args, suite, cache: Path) -> dict:
     import numpy as np
 
-    from bench.datasets import _prepared_arrays
+    from bench.data.datasets import _prepared_arrays
 
     source = _source(args, suite, cache)
     arrays = _prepared_arrays(source, args.workers)
@@ -377,7 +377,7 @@ def _trimmed(args, source, test_clips: int):
 
 
 def _bundle(args, suite, cache: Path, test_clips: int):
-    from bench.datasets import load_bundle
+    from bench.data.datasets import load_bundle
 
     source, subset = _trimmed(args, _source(args, suite, cache), test_clips)
     t0 = time.perf_counter()

@@ -41,7 +41,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from bench.data.bundle import SkeletonSet
-    from bench.datasets import load_bundle, resolve_source
+    from bench.data.datasets import load_bundle, resolve_source
     from bench.methods.lvlm_var.method import LvlmVar
     from bench.methods.lvlm_var.stage import fit_or_load_vst
     from bench.suites import SUITES

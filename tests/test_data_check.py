@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.data.check import check_skeleton_dir, format_report
-from bench.data.ntu_missing_skeletons import missing_skeleton_samples
-from bench.data.ntu_names import format_sample_name
+from bench.data.ntu.check import check_skeleton_dir, format_report
+from bench.data.ntu.missing_skeletons import missing_skeleton_samples
+from bench.data.ntu.names import format_sample_name
 from bench.errors import DataError
 
 INFO = "0 1 1 1 1 0 0.02 0.05 2"

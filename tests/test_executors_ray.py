@@ -40,7 +40,7 @@ finally:
 
 # The driver end to end: a small sweep of the do-nothing method through Ray.
 from bench.driver import execute_plan
-from bench.datasets import resolve_source
+from bench.data.datasets import resolve_source
 from bench.plan import plan_suite
 from bench.store import Store
 from bench.suites import SUITES

@@ -168,8 +168,8 @@ def test_old_facts_without_times_still_score():
 
 def test_a_constant_text_grounds_worse_than_texts_made_for_each_clip(tmp_path):
     from bench.data.layouts import get_layout
-    from bench.data.ntu_loader import find_skeleton_files, load_ntu_arrays
-    from bench.data.synthetic import generate_ntu, read_descriptions
+    from bench.data.ntu.loader import find_skeleton_files, load_ntu_arrays
+    from bench.data.synthetic.generator import generate_ntu, read_descriptions
 
     root = generate_ntu(tmp_path / "syn", actions=range(1, 50), cameras=(1,), performers=(1, 2),
                         replications=(1,))

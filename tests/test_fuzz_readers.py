@@ -1,6 +1,6 @@
 """Property-based fuzz of the readers of outside bytes: the annotation pickle reader
-(bench.data.pkl_io.read_pose_pickle) and the NTU `.skeleton` parser (the compiled fast path and
-the exact path). Inputs are mutations of valid files: truncation, byte flips and splices, huge
+(bench.data.pose.pkl_io.read_pose_pickle) and the NTU `.skeleton` parser (the compiled fast path
+and the exact path). Inputs are mutations of valid files: truncation, byte flips and splices, huge
 length counts, NaN / infinite / overlong numbers, lines dropped, repeated or given a field more
 or less, and (pickles) edited structures.
 
@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.data.layouts import NTU25
-from bench.data.ntu_skeleton import parse_skeleton_bytes
-from bench.data.pkl_io import MAX_CLASSES, PoseData, read_pose_pickle
+from bench.data.ntu.skeleton import parse_skeleton_bytes
+from bench.data.pose.pkl_io import MAX_CLASSES, PoseData, read_pose_pickle
 from bench.errors import DataError
 
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,

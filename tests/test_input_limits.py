@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from bench.data.ntu_names import parse_sample_name
-from bench.data.pkl_io import MAX_CLASSES, PoseData, load_data_pickle, read_pose_pickle
-from bench.data.pose_prepare import pose_manifest
+from bench.data.ntu.names import parse_sample_name
+from bench.data.pose.pkl_io import MAX_CLASSES, PoseData, load_data_pickle, read_pose_pickle
+from bench.data.pose.prepare import pose_manifest
 from bench.errors import DataError
 
 
@@ -43,7 +43,7 @@ HOSTILE = {
 _LOADER = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
-from bench.data.pkl_io import load_data_pickle
+from bench.data.pose.pkl_io import load_data_pickle
 from bench.errors import DataError
 out = {}
 for path in sys.argv[1:]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.data.kinect_v1 import (MSR_ACTION3D, MSR_TO_KINECT20, UTD_MHAD, convert,
+from bench.data.pose.kinect_v1 import (MSR_ACTION3D, MSR_TO_KINECT20, UTD_MHAD, convert,
                                   read_msr_action3d, read_utd_mhad, subject_of)
 from bench.data.layouts import KINECT20
 from bench.errors import DataError

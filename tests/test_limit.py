@@ -10,7 +10,7 @@ import pytest
 
 from bench import run_suite
 from bench.cli import main
-from bench.datasets import resolve_source, suite_ref
+from bench.data.datasets import resolve_source, suite_ref
 from bench.store import load_predictions
 from bench.suites import SUITES
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.data.ntu_loader import load_ntu_arrays
-from bench.data.pkl_io import PoseData, write_pose_pickle
+from bench.data.ntu.loader import load_ntu_arrays
+from bench.data.pose.pkl_io import PoseData, write_pose_pickle
 from bench.data.prepared import MAX_CLIP_FRAMES
 from bench.errors import DataError
 

@@ -101,7 +101,7 @@ def test_rgb_method_trains_and_predicts_on_rendered_clips(tmp_path, name):
     assert ann["split"]["test"] == data.test.sample_ids
     records = {r["frame_dir"]: r for r in ann["annotations"]}
     assert len(records) == len(data.train) + len(data.val) + len(data.test)
-    from bench.data.ntu_rgb import probe_video
+    from bench.data.ntu.rgb import probe_video
     sid = data.train.sample_ids[0]
     info = probe_video(records[sid]["filename"])
     assert info.num_frames == data.train.num_frames[0] and info.width == config["render_size"]

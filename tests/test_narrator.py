@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bench.data.layouts import COCO17, KINECT20, NTU25
-from bench.data.motions import PLACES, REST
-from bench.data.synthetic_skeleton import REFERENCE_BONES, body_to_world, pose_joints, rest_tracks
+from bench.data.synthetic.motions import PLACES, REST
+from bench.data.synthetic.skeleton import REFERENCE_BONES, body_to_world, pose_joints, rest_tracks
 from bench.methods.lvlm_var.narrator import MAX_PHASES, STILL_TEXT, narrate, narrate_clip
 
 FPS = 30.0

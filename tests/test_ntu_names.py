@@ -1,6 +1,6 @@
 import pytest
 
-from bench.data.ntu_names import SampleName, format_sample_name, is_sample_name, parse_sample_name
+from bench.data.ntu.names import SampleName, format_sample_name, is_sample_name, parse_sample_name
 from bench.errors import DataError
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bench.data.ntu_loader import find_skeleton_files, load_ntu_arrays
-from bench.data.ntu_skeleton import (
+from bench.data.ntu.loader import find_skeleton_files, load_ntu_arrays
+from bench.data.ntu.skeleton import (
     BODY_INFO_FIELDS, JOINT_FIELDS, _parse_fast, parse_skeleton_bytes, parse_skeleton_file,
     to_keypoint)
 from bench.errors import DataError

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from bench.data.ntu_rgb import (
+from bench.data.ntu.rgb import (
     clip_indices, find_rgb_videos, probe_video, read_frames, uniform_indices,
 )
 from bench.errors import DataError
@@ -16,7 +16,7 @@ def sample_video(shared_data):
 
 
 def test_real_video_matches_its_skeleton(sample_video):
-    from bench.data.ntu_skeleton import parse_skeleton_file
+    from bench.data.ntu.skeleton import parse_skeleton_file
 
     info = probe_video(sample_video)
     skeleton = parse_skeleton_file(sample_video.with_name(f"{SAMPLE}.skeleton"))

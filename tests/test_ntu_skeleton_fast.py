@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from bench.data import ntu_skeleton_fast as fast
-from bench.data.ntu_skeleton import _parse_fast, parse_skeleton_bytes
+from bench.data.ntu import skeleton_fast as fast
+from bench.data.ntu.skeleton import _parse_fast, parse_skeleton_bytes
 from bench.errors import DataError
 
 SEPARATORS = b" \t\n\v\f\r"  # what bytes.split() splits on

@@ -14,7 +14,7 @@ from toys import kinect_pose_data
 
 from bench.data import prepared
 from bench.data.layouts import KINECT20
-from bench.data.pkl_io import write_pose_pickle
+from bench.data.pose.pkl_io import write_pose_pickle
 from bench.errors import BenchError
 from bench.reporting.tables import markdown_table
 

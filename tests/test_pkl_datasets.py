@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 from toys import KINECT_CLASSES, kinect_pose_data
 
-from bench.data import kinect_v1, ntu_loader, pkl_io, pose_prepare
+from bench.data.ntu import loader as ntu_loader
+from bench.data.pose import kinect_v1, pkl_io
+from bench.data.pose import prepare as pose_prepare
 from bench.data.layouts import COCO17, KINECT20, NTU25
-from bench.data.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
+from bench.data.pose.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
 from bench.data.prepared import prepared_root
 from bench.data.splits import make_manifest, split_names
-from bench.datasets import choose_data, export_pickle, load_bundle, resolve_source
+from bench.data.datasets import choose_data, export_pickle, load_bundle, resolve_source
 from bench.errors import BenchError
 from bench.suites import SUITES
 
@@ -133,7 +135,7 @@ def test_2d_coco_pickle_carries_scores_as_third_channel_and_exports_back(tmp_pat
 @pytest.fixture(scope="module")
 def ntu_export(tmp_path_factory):
     """A small synthetic NTU raw dataset, its bundle, and its export as an MMAction2 pickle."""
-    from bench.data.synthetic import generate_ntu
+    from bench.data.synthetic.generator import generate_ntu
 
     base = tmp_path_factory.mktemp("ntu")
     root = generate_ntu(base / "raw", actions=(1, 2, 3), performers=(1, 2, 3, 4),

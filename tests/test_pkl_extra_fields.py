@@ -14,11 +14,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bench.data import annotation_extras, prepared
-from bench.data.annotation_extras import check_keepable, decode, encode
+from bench.data import prepared
+from bench.data.pose import annotation_extras
+from bench.data.pose.annotation_extras import check_keepable, decode, encode
 from bench.data.layouts import COCO17
-from bench.data.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
-from bench.datasets import choose_data, load_bundle, resolve_source
+from bench.data.pose.pkl_io import PoseData, read_pose_pickle, write_pose_pickle
+from bench.data.datasets import choose_data, load_bundle, resolve_source
 from bench.errors import DataError
 
 SHAPES = [(1080, 1920), (480, 640), (720, 1280), (360, 480), (1080, 1440), (240, 320)]

@@ -8,9 +8,9 @@ import pickle
 import numpy as np
 import pytest
 
-from bench.data import pkl_io
+from bench.data.pose import pkl_io
 from bench.data.layouts import COCO17, KINECT20, NTU25
-from bench.data.pkl_io import (PoseData, clip_annotation, load_data_pickle, read_pose_pickle,
+from bench.data.pose.pkl_io import (PoseData, clip_annotation, load_data_pickle, read_pose_pickle,
                                write_pose_pickle)
 from bench.errors import DataError
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from bench.data.layouts import NTU25
-from bench.data.ntu_loader import clip_frames, find_skeleton_files, load_ntu_arrays
-from bench.data.pkl_io import read_pose_pickle
+from bench.data.ntu.loader import clip_frames, find_skeleton_files, load_ntu_arrays
+from bench.data.pose.pkl_io import read_pose_pickle
 from bench.data.prepared import PaddedArrayFile
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "prepare_memory.py"

@@ -2,15 +2,15 @@
 import numpy as np
 import pytest
 
-from bench.data.ntu_rgb import probe_video, read_frames
-from bench.data.render import (
+from bench.data.ntu.rgb import probe_video, read_frames
+from bench.data.synthetic.render import (
     BACKGROUND, KINECT_COLOR, render_clip, render_videos, square_view, write_video,
 )
 
 
 def test_projection_reproduces_the_real_colour_coordinates(shared_data):
     """The pinhole puts joints where the real file's colorX/colorY columns say they are."""
-    from bench.data.ntu_skeleton import parse_skeleton_file
+    from bench.data.ntu.skeleton import parse_skeleton_file
 
     skeleton = parse_skeleton_file(shared_data / "ntu-sample" / "S001C001P001R001A001.skeleton")
     joints = np.concatenate([b.joints for b in skeleton.bodies])
@@ -21,8 +21,8 @@ def test_projection_reproduces_the_real_colour_coordinates(shared_data):
 @pytest.fixture(scope="module")
 def three_views(tmp_path_factory):
     """One synthetic performance (A023, hand waving) filmed by cameras 1, 2 and 3."""
-    from bench.data.ntu_loader import find_skeleton_files, load_ntu_arrays
-    from bench.data.synthetic import generate_ntu
+    from bench.data.ntu.loader import find_skeleton_files, load_ntu_arrays
+    from bench.data.synthetic.generator import generate_ntu
 
     root = generate_ntu(tmp_path_factory.mktemp("syn") / "ntu", actions=[23], performers=[1],
                         replications=[1])

@@ -133,7 +133,7 @@ def test_published_rows_reported_against_measured():
 
 
 def test_report_on_real_data_has_published_differences_and_60_readable_classes(tmp_path):
-    from bench.data.ntu_classes import class_names
+    from bench.data.ntu.classes import class_names
 
     store = Store(tmp_path)
     rng = np.random.default_rng(4)

@@ -7,7 +7,7 @@ from bench.reporting.figures import confusion_figure, label_fontsize
 def test_confusion_figure_readable_at_120_classes(tmp_path):
     from PIL import Image
 
-    from bench.data.ntu_classes import class_names
+    from bench.data.ntu.classes import class_names
     from bench.reporting.confusion import grouping_order
 
     names = class_names("ntu120")

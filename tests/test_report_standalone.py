@@ -209,7 +209,7 @@ def test_every_column_of_the_suite_report_is_defined(suite_text):
 
 def test_every_column_of_a_real_data_report_and_an_ablation_is_defined(tmp_path):
     from bench.ablations import load_ablations
-    from bench.data.ntu_classes import class_names
+    from bench.data.ntu.classes import class_names
 
     store = Store(tmp_path / "suite")
     labels = np.arange(120) % 60
@@ -246,7 +246,7 @@ def test_a_run_records_what_its_report_states(tmp_path):
     from datetime import datetime, timezone
 
     from bench.cli import main
-    from bench.datasets import resolve_source
+    from bench.data.datasets import resolve_source
     from bench.specs import DataRef
 
     before = datetime.now(timezone.utc).replace(microsecond=0)

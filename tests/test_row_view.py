@@ -52,7 +52,7 @@ def test_reading_every_row_maps_none_of_the_file(tmp_path):
 def test_a_data_root_a_generator_marked_reports_as_synthetic(tmp_path):
     import json
 
-    from bench.datasets import DataSource
+    from bench.data.datasets import DataSource
     from bench.specs import DataRef
 
     def source(root):

@@ -14,7 +14,7 @@ import pytest
 from toys import kinect_pose_data
 
 from bench.data.layouts import KINECT20
-from bench.data.pkl_io import write_pose_pickle
+from bench.data.pose.pkl_io import write_pose_pickle
 from bench.specs import DataRef, RunSpec
 
 SYNTHETIC_RUN = ["--suite", "mini-xsub", "--data", "synthetic", "--methods", "noop",

@@ -9,7 +9,7 @@ import sys
 from toys import kinect_pose_data
 
 from bench.data.layouts import KINECT20
-from bench.data.pkl_io import write_pose_pickle
+from bench.data.pose.pkl_io import write_pose_pickle
 from bench.paths import safe_folder_name
 
 ESCAPE = "x/../../../../ESCAPED"

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bench.data import splits
-from bench.data.ntu_classes import NTU60_CLASSES, NTU120_CLASSES, class_names
+from bench.data.ntu.classes import NTU60_CLASSES, NTU120_CLASSES, class_names
 from bench.data.splits import make_manifest, read_missing_list, split_names
 from bench.errors import BenchError, DataError
 

@@ -50,7 +50,7 @@ def test_a_broken_suite_file_is_one_line_naming_it(tmp_path, body, message):
 
 
 def test_the_protocol_sets_what_every_method_fits_on():
-    from bench.datasets import resolve_source
+    from bench.data.datasets import resolve_source
     from bench.plan import plan_suite
 
     suite = SUITES.get("mini-xsub")

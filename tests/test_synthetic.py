@@ -8,13 +8,13 @@ from itertools import product
 import numpy as np
 import pytest
 
-from bench.data import synthetic
+from bench.data.synthetic import generator as synthetic
 from bench.data.layouts import NTU25
-from bench.data.motions import Variation, perform
-from bench.data.ntu_skeleton import parse_skeleton_file
-from bench.data.synthetic import generate_ntu, read_descriptions, synthetic_root
-from bench.data.synthetic_programs import class_program, is_two_person
-from bench.data.synthetic_skeleton import draw_performer, pose_joints
+from bench.data.synthetic.motions import Variation, perform
+from bench.data.ntu.skeleton import parse_skeleton_file
+from bench.data.synthetic.generator import generate_ntu, read_descriptions, synthetic_root
+from bench.data.synthetic.programs import class_program, is_two_person
+from bench.data.synthetic.skeleton import draw_performer, pose_joints
 from bench.errors import BenchError
 
 ACTIONS = (1, 3, 8, 9, 10, 23, 24, 27, 31, 38, 50, 58)  # 50, 58: two persons
@@ -55,7 +55,7 @@ def read_raw(path):
 
 
 def test_names_follow_the_real_pattern(small_root):
-    from bench.data.ntu_names import parse_sample_name
+    from bench.data.ntu.names import parse_sample_name
 
     names = {parse_sample_name(p.name) for p in _files(small_root)}
     expected = {(1, c, p, 1, a) for c, p, a in product(CAMERAS, PERFORMERS, ACTIONS)}
@@ -216,7 +216,7 @@ def test_existing_output_is_never_overwritten(tmp_path):
 # ---- NTU120 and the four official suites ------------------------------------------------------
 
 def test_ntu120_names_setups_and_two_person_classes(tmp_path):
-    from bench.data.ntu_skeleton import parse_skeleton_file
+    from bench.data.ntu.skeleton import parse_skeleton_file
 
     root = generate_ntu(tmp_path / "ntu120", dataset="ntu120", actions=(61, 106, 120),
                         setups=(18, 32), cameras=(3,), performers=(106,), replications=(2,))

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from bench.data import synthetic_full as sf
-from bench.data.ntu_missing_skeletons import missing_skeleton_samples
-from bench.data.ntu_skeleton import parse_skeleton_bytes, parse_skeleton_file, to_keypoint
+from bench.data.synthetic import full as sf
+from bench.data.ntu.missing_skeletons import missing_skeleton_samples
+from bench.data.ntu.skeleton import parse_skeleton_bytes, parse_skeleton_file, to_keypoint
 from bench.errors import BenchError
 
 SAMPLE_SIZES = {"ntu60": (56_880, 56_578), "ntu120": (114_480, 113_945)}
@@ -131,7 +131,7 @@ def test_different_actions_look_different():
 
 
 def test_prepare_reads_the_generated_folder(generated):
-    from bench.datasets import choose_data, load_bundle, resolve_source
+    from bench.data.datasets import choose_data, load_bundle, resolve_source
 
     suite, ref = choose_data("ntu120-xsub", str(generated), None)
     bundle = load_bundle(resolve_source(suite, ref))

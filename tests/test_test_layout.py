@@ -74,7 +74,7 @@ def test_required_dependencies_come_from_pyproject(rules):
     assert not {"ray", "submitit", "tensorboard", "pytest"} & required  # extras stay optional
     assert _is_required("sklearn.metrics", required, dists)  # module name != distribution
     assert _is_required("mmaction", required, dists) and _is_required("cv2", required, dists)
-    assert _is_required("bench.data.ntu_skeleton", required, dists)
+    assert _is_required("bench.data.ntu.skeleton", required, dists)
     assert not _is_required("ray", required, dists) and not _is_required("wandb", required, dists)
 
 

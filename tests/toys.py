@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score, top_k_accuracy_score
 
-from bench.data import kinect_v1
+from bench.data.pose import kinect_v1
 from bench.data.bundle import DataBundle, SkeletonSet
-from bench.data.pkl_io import PoseData
+from bench.data.pose.pkl_io import PoseData
 from bench.runner import score
 from bench.specs import Predictions, RunResult, RunSpec, SplitManifest
 

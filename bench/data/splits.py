@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from bench.data.ntu_names import SampleName, parse_sample_name
+from bench.data.ntu.names import SampleName, parse_sample_name
 from bench.errors import BenchError, DataError
 from bench.specs import SplitManifest
 

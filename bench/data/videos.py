@@ -16,7 +16,7 @@ def video_source_key(data: DataBundle, video_root, render_size: int) -> str:
     root = video_root or (None if data.synthetic else data.root)
     if root:
         return f"root:{Path(root).expanduser().resolve()}"
-    from bench.data.render import RENDER_VERSION
+    from bench.data.synthetic.render import RENDER_VERSION
     return f"render:{render_size}:v{RENDER_VERSION}"
 
 
@@ -27,7 +27,7 @@ def sample_videos(data: DataBundle, sets: list[SkeletonSet], *, cache_dir: Path,
     ids = [sid for subset in sets for sid in subset.sample_ids]
     if data.synthetic and not video_root:
         return _rendered(data, sets, cache_dir, content_key, render_size)
-    from bench.data.ntu_rgb import RGB_SUFFIX, find_rgb_videos
+    from bench.data.ntu.rgb import RGB_SUFFIX, find_rgb_videos
 
     root = video_root or data.root
     if root is None:
@@ -44,7 +44,7 @@ def sample_videos(data: DataBundle, sets: list[SkeletonSet], *, cache_dir: Path,
 
 def _rendered(data: DataBundle, sets: list[SkeletonSet], cache_dir: Path, content_key: str,
               size: int) -> dict[str, str]:
-    from bench.data.render import RENDER_VERSION, render_videos
+    from bench.data.synthetic.render import RENDER_VERSION, render_videos
 
     folder = Path(cache_dir) / "rgb-render" / short_key(
         f"{content_key}|{size}|{RENDER_VERSION}|{data.fps}")

@@ -472,7 +472,7 @@ def _set_key(subset: SkeletonSet) -> str:
             digest.update(np.ascontiguousarray(array[i:i + 256], dtype=dtype).tobytes())
     fields = [pose_fields(subset, i) for i in range(len(subset))]
     if any(fields):  # unchanged keys (and cached pickles) for data without them
-        from bench.data.annotation_extras import encode
+        from bench.data.pose.annotation_extras import encode
         digest.update(json.dumps(encode(fields)).encode())
     return digest.hexdigest()[:24]
 

@@ -4,14 +4,14 @@ The run machinery (fit/predict through the Runner, checkpoint choice, the score 
 skeleton adapter's (`MMActionGCN`); what differs is the data: a JSON annotation file listing each
 sample's video, and two pipeline steps. The baseline files keep MMAction2's own video pipeline
 (DecordInit, SampleFrames, DecordDecode, ...); bench swaps the two decord steps for
-`BenchVideoInit` / `BenchVideoDecode`, which decode with `bench.data.ntu_rgb` (decord too) so
+`BenchVideoInit` / `BenchVideoDecode`, which decode with `bench.data.ntu.rgb` (decord too) so
 a bad video is a one-line error naming the file.
 
 Where the videos come from:
 - real NTU: the `SsssCcccPpppRrrrAaaa_rgb.avi` files under the method config's `video_root`,
   or else under the data root (searched recursively);
 - synthetic NTU: clips rendered from each sample's skeleton as its camera sees it
-  (`bench.data.render`), cached by the bundle's content and the render size.
+  (`bench.data.synthetic.render`), cached by the bundle's content and the render size.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 `BenchVideoDataset` reads one split of bench's JSON annotation file (frame_dir = sample id,
 filename, label); `BenchVideoInit` and `BenchVideoDecode` do the jobs of MMAction2's DecordInit
-and DecordDecode through `bench.data.ntu_rgb` (decord as well), so a missing, truncated or
+and DecordDecode through `bench.data.ntu.rgb` (decord as well), so a missing, truncated or
 undecodable video stops training with one line naming the file. RGB configs list this module in
 `custom_imports`, so any process that loads such a config (torchrun workers) registers them.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.data.ntu_rgb import probe_video, read_frames
+from bench.data.ntu.rgb import probe_video, read_frames
 from bench.methods.mmaction_rgb import DATASET_TYPE
 from bench.methods.mmaction_setup import import_mmaction
 

@@ -104,7 +104,7 @@ class _Sizes:
 
 
 def _rebuilt_counts(spec: dict) -> dict | None:
-    from bench.datasets import resolve_source, suite_for
+    from bench.data.datasets import resolve_source, suite_for
     from bench.specs import DataRef
 
     try:
@@ -121,7 +121,7 @@ def _rebuilt_counts(spec: dict) -> dict | None:
 
 
 def _synthetic_present(suite) -> bool:
-    from bench.data.synthetic import is_complete, params_key
+    from bench.data.synthetic.generator import is_complete, params_key
     from bench.paths import cache_root
 
     return bool(suite.synthetic) and is_complete(

@@ -146,7 +146,7 @@ class VideoFeatures:
 
     def for_split(self, split: SkeletonSet, data: DataBundle, stride: float) -> np.ndarray:
         """(windows of the split, D): the rows follow the skeleton windows clip by clip."""
-        from bench.data.ntu_rgb import probe_video, read_frames
+        from bench.data.ntu.rgb import probe_video, read_frames
         from bench.data.videos import sample_videos, short_key
 
         cfg = self.cfg

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.data.ntu_missing_skeletons import missing_skeleton_samples
-from bench.data.ntu_names import SampleName, parse_sample_name
+from bench.data.ntu.missing_skeletons import missing_skeleton_samples
+from bench.data.ntu.names import SampleName, parse_sample_name
 from bench.data.splits import DATASET_LIMITS, PROTOCOLS, split_names
 from bench.errors import DataError
 
@@ -47,7 +47,7 @@ class CheckReport:
 
 def _inspect(path: Path) -> tuple[str, str | int]:
     """("ok", most bodies in a frame), ("empty", ""), or ("corrupt", the one-line error)."""
-    from bench.data.ntu_skeleton import parse_skeleton_bytes
+    from bench.data.ntu.skeleton import parse_skeleton_bytes
 
     try:
         data = path.read_bytes()

@@ -4,7 +4,7 @@ core; creating the files costs what the file system asks) that the whole NTU120 
 minutes. For scale tests of preparation, splits and methods, not for accuracy: every take is a
 variation of one of a few templates per action, so classes are far easier than real NTU's.
 
-The small generator (synthetic.py) runs a motion program per sample; here each action's program
+The small generator (generator.py) runs a motion program per sample; here each action's program
 is performed a few times once (a bank of templates, one per variant and camera, noise-free), and
 each file is a cheap variation of one: resampled to its own frame count (30-300 frames), scaled to
 its performer, turned and moved a little per setup, with joint noise; depth and colour pixels are
@@ -18,7 +18,7 @@ performers (SETUP_PERFORMERS), every take with all three cameras, twice (R001, R
 actions of its half (A001-A060 in S001-S017, A061-A120 in S018-S032); minus the official list of
 samples with missing skeletons.
 
-Layout of a generated root (as synthetic.py):
+Layout of a generated root (as generator.py):
   nturgb+d_skeletons/SsssCcccPpppRrrrAaaa.skeleton
   descriptions.jsonl   {"sample_id", "label", "description", "parts", "persons"} (the template's)
   meta.json            generator, version, parameters, sample count (written last)
@@ -41,10 +41,10 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from bench.data.ntu_missing_skeletons import missing_skeleton_samples
-from bench.data.synthetic import (DESCRIPTIONS_FILE, META_FILE, SKELETON_DIR, perform_scene,
-                                  setup_camera)
-from bench.data.synthetic_skeleton import capture_body, draw_performer
+from bench.data.ntu.missing_skeletons import missing_skeleton_samples
+from bench.data.synthetic.generator import (DESCRIPTIONS_FILE, META_FILE, SKELETON_DIR,
+                                            perform_scene, setup_camera)
+from bench.data.synthetic.skeleton import capture_body, draw_performer
 from bench.errors import BenchError
 
 GENERATOR_VERSION = "1"

@@ -1,7 +1,7 @@
 """Pose datasets (an annotation pickle, or a converted Kinect v1 dataset) -> prepared arrays and a
 split manifest.
 
-The prepared folder (see prepared.py) holds keypoint (N, M, T, V, 3) float32 zero-padded in time
+The prepared folder (see ../prepared.py) holds keypoint (N, M, T, V, 3) float32 zero-padded in time
 and persons, num_frames (N,), labels (N,), num_bodies (N,) (each sample's own M), meta.json with
 the sample ids, the file's split lists, class names, the source digest and the source's keypoint
 dtypes, and extras.json with every other annotation field (annotation_extras.py); so a second run
@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from bench.data.annotation_extras import load_extras, save_extras
+from bench.data.pose.annotation_extras import load_extras, save_extras
 from bench.data.layouts import Layout
-from bench.data.pkl_io import PoseData, channels3, clip_annotation
+from bench.data.pose.pkl_io import PoseData, channels3, clip_annotation
 from bench.data.prepared import (PaddedArrayFile, build_once, check_clip_frames, load_arrays,
                                   prepared_key, save_arrays)
 from bench.errors import BenchError, DataError
@@ -158,8 +158,8 @@ def carve_val(train: list[str], protocol: str, fraction: float, seed: int) -> li
 
 def _subjects(ids: list[str]) -> dict[str, int]:
     """id -> subject for the ids that name one."""
-    from bench.data.kinect_v1 import subject_of
-    from bench.data.ntu_names import parse_sample_name
+    from bench.data.pose.kinect_v1 import subject_of
+    from bench.data.ntu.names import parse_sample_name
 
     out = {}
     for sid in ids:

@@ -1,7 +1,7 @@
 """Converters for two real Kinect v1 datasets into the MMAction2/PYSKL pickle format.
 
 Both store 20 Kinect v1 joints but in their own orders; the converters reorder them into bench's
-`kinect20` (the Kinect SDK v1 order, see layouts.py). Splits follow the datasets' cross-subject
+`kinect20` (the Kinect SDK v1 order, see ../layouts.py). Splits follow the datasets' cross-subject
 protocol: odd subjects train (`xsub_train`), even subjects test (`xsub_val`, MMAction2's name
 for the test partition). One person per clip (M = 1); coordinates in metres, y up.
 
@@ -23,8 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from bench.data.kinect_v1_classes import ACTIONS, FPS
-from bench.data.pkl_io import PoseData
+from bench.data.pose.kinect_v1_classes import ACTIONS, FPS
+from bench.data.pose.pkl_io import PoseData
 from bench.errors import DataError
 
 # kinect20 joint i is the dataset's joint SOURCE[i] (0-based).

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.motions import Variation, perform
-from bench.data.ntu_names import format_sample_name
-from bench.data.synthetic_programs import class_program
-from bench.data.synthetic_skeleton import (
+from bench.data.synthetic.motions import Variation, perform
+from bench.data.ntu.names import format_sample_name
+from bench.data.synthetic.programs import class_program
+from bench.data.synthetic.skeleton import (
     Performer, body_ids, body_to_world, capture_body, draw_performer, noise_body, pose_joints,
 )
 from bench.errors import BenchError

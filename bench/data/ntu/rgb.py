@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.ntu_names import NAME_PATTERN, parse_sample_name
+from bench.data.ntu.names import NAME_PATTERN, parse_sample_name
 from bench.errors import DataError
 
 RGB_SUFFIX = "_rgb.avi"

@@ -102,7 +102,7 @@ def parse_skeleton_bytes(data: bytes, source: str = "<bytes>", fast: bool = True
 def _parse_fast(data: bytes):
     """(frames, bodies per frame, bodies), or None to use the exact path. The compiled parser
     also groups the entries into tracks (rows in track order), so each body is a few slices."""
-    from bench.data import ntu_skeleton_fast as fast  # imports numba: only when parsing
+    from bench.data.ntu import skeleton_fast as fast  # imports numba: only when parsing
 
     (status, num_frames, entries, bodies_per_frame, frame_of, info, joints, track_ids,
      starts) = fast.parse(np.frombuffer(data, np.uint8))

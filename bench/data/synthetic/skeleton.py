@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.data.motions import REST, Variation
+from bench.data.synthetic.motions import REST, Variation
 
 # A 1.70 m adult, metres.
 REFERENCE_BONES = {

@@ -70,7 +70,7 @@ def _marked_synthetic(root: Path) -> bool:
 def suite_class_names(suite: SuiteSpec) -> list[str]:
     if suite.class_names:
         return list(suite.class_names)
-    from bench.data.ntu_classes import class_names
+    from bench.data.ntu.classes import class_names
     return class_names(suite.dataset)[:suite.num_actions]
 
 
@@ -103,7 +103,7 @@ def choose_data(suite_name: str | None, data_root: str | None, data: str | None,
 
 def suite_ref(suite: SuiteSpec, data: str) -> DataRef:
     """A registered suite's data: 'synthetic' or its data root (layout, split, fps: the suite's)."""
-    from bench.data.kinect_v1 import KINECT_V1_DATASETS
+    from bench.data.pose.kinect_v1 import KINECT_V1_DATASETS
 
     read_as = {"layout": suite.layout, "split": suite.protocol, "fps": suite.fps}
     if data == SYNTHETIC:
@@ -127,7 +127,7 @@ def pickle_ref(path: str, layout: str | None, split: str | None,
     if fps is not None and not 0 < fps <= 1000:
         raise BenchError(f"--fps {fps}: expected the pickle's frame rate in frames per second")
     if not split:
-        from bench.data.pose_prepare import available_protocols
+        from bench.data.pose.prepare import available_protocols
         protocols = available_protocols(_open_pickle_source(file, layout)["meta"]["split"])
         if len(protocols) != 1:
             raise BenchError(f"{file} has splits {', '.join(protocols) or 'none'}: choose one "
@@ -190,20 +190,20 @@ def _test_labels(source: DataSource) -> dict:
         from bench.data.prepared import load_arrays
         arrays = load_arrays(source.prepared, ("labels",), mmap=())
         return dict(zip(arrays["meta"]["names"], arrays["labels"].tolist()))
-    from bench.data.ntu_names import parse_sample_name
+    from bench.data.ntu.names import parse_sample_name
     return {name: parse_sample_name(name).action for name in source.manifest.test}
 
 
 def _ntu_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
-    from bench.data.kinect_v1 import KINECT_V1_DATASETS
-    from bench.data.ntu_loader import find_skeleton_files
-    from bench.data.ntu_names import parse_sample_name
+    from bench.data.pose.kinect_v1 import KINECT_V1_DATASETS
+    from bench.data.ntu.loader import find_skeleton_files
+    from bench.data.ntu.names import parse_sample_name
     from bench.data.prepared import content_digest
     from bench.data.splits import make_manifest
 
     synthetic = ref.kind == "synthetic"
     if synthetic:
-        from bench.data.synthetic import synthetic_root
+        from bench.data.synthetic.generator import synthetic_root
         if suite.dataset in KINECT_V1_DATASETS:
             raise BenchError(f"suite {suite.name} runs on the real dataset only: pass --data-root "
                              f"DIR (the {suite.dataset} folder)")
@@ -232,8 +232,8 @@ def _ntu_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
 
 def _open_pickle_source(path: Path, layout_name: str) -> dict:
     from bench.data.layouts import get_layout
-    from bench.data.pkl_io import read_pose_pickle
-    from bench.data.pose_prepare import open_pose, prepare_pose
+    from bench.data.pose.pkl_io import read_pose_pickle
+    from bench.data.pose.prepare import open_pose, prepare_pose
     from bench.data.prepared import file_digests
 
     layout = get_layout(layout_name)
@@ -245,7 +245,7 @@ def _open_pickle_source(path: Path, layout_name: str) -> dict:
 
 
 def _pickle_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
-    from bench.data.pose_prepare import pose_manifest
+    from bench.data.pose.prepare import pose_manifest
 
     path = Path(ref.location)
     opened = _open_pickle_source(path, ref.layout)
@@ -256,9 +256,9 @@ def _pickle_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
 
 
 def _kinect_v1_source(suite: SuiteSpec, ref: DataRef) -> DataSource:
-    from bench.data.kinect_v1 import KINECT_V1_DATASETS, convert
+    from bench.data.pose.kinect_v1 import KINECT_V1_DATASETS, convert
     from bench.data.layouts import get_layout
-    from bench.data.pose_prepare import open_pose, pose_manifest, prepare_pose
+    from bench.data.pose.prepare import open_pose, pose_manifest, prepare_pose
     from bench.data.prepared import content_digest
 
     dataset = KINECT_V1_DATASETS[suite.dataset]
@@ -278,7 +278,7 @@ def load_bundle(source: DataSource, workers: int = 1):
     from bench.data.bundle import DataBundle, RowView, SkeletonSet
 
     if source.prepared is not None:
-        from bench.data.pose_prepare import open_pose
+        from bench.data.pose.prepare import open_pose
         arrays = open_pose(source.prepared)
         names, labels = arrays["meta"]["names"], arrays["labels"]
         descriptions, extras = None, arrays["extras"]  # extras: img_shape etc. of pickles
@@ -305,7 +305,7 @@ def load_bundle(source: DataSource, workers: int = 1):
 
 
 def _prepared_arrays(source: DataSource, workers: int) -> dict:
-    from bench.data.ntu_loader import MAX_BODIES, write_ntu_keypoint
+    from bench.data.ntu.loader import MAX_BODIES, write_ntu_keypoint
     from bench.data.prepared import build_once, content_digest, load_arrays, prepared_key, \
         save_arrays
 
@@ -339,11 +339,11 @@ def export_pickle(source: DataSource, out: str | os.PathLike, workers: int = 1) 
     MMAction2's split names for its dataset (xsub/xview or xsub/xset), other sources with the
     splits they came with."""
     from bench.data.layouts import get_layout
-    from bench.data.pkl_io import PoseData, clip_annotation, write_pose_pickle
+    from bench.data.pose.pkl_io import PoseData, clip_annotation, write_pose_pickle
 
     layout = get_layout(source.suite.layout)
     if source.prepared is not None:  # the source's own annotations back, extra fields included
-        from bench.data.pose_prepare import open_pose, pose_annotations
+        from bench.data.pose.prepare import open_pose, pose_annotations
         arrays = open_pose(source.prepared)
         data = PoseData(arrays["meta"]["split"], pose_annotations(arrays, layout),
                         source.class_names, arrays["top_level"])

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.annotation_extras import check_keepable, extra_fields
+from bench.data.pose.annotation_extras import check_keepable, extra_fields
 from bench.data.layouts import Layout
 from bench.errors import DataError
 

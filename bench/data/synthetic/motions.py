@@ -2,7 +2,7 @@
 
 A program is a sequence of phases; in each phase every person runs a few acts at once (an act
 is one primitive: what moves, and how to say it). Performing a program turns it into per-frame
-channel tracks for the skeleton (see `bench.data.synthetic`) and into the plain-English
+channel tracks for the skeleton (see `bench.data.synthetic.generator`) and into the plain-English
 description of what was actually performed.
 
 Channels, in reference-body units (a 1.70 m adult; `synthetic` scales them per performer).

@@ -1,4 +1,4 @@
-"""One motion program per NTU RGB+D 120 class (A001..A120), built from `bench.data.motions`.
+"""One motion program per NTU RGB+D 120 class (A001..A120), built from `motions` (beside it).
 
 Where natural a program follows its class name (A001 drink water: the hand goes to the mouth);
 some classes deliberately share primitives and differ in one part or in tempo (drink water, hush,
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from bench.data.motions import (
+from bench.data.synthetic.motions import (
     Act, Move, Phase, Program, body_to, feet_osc, foot_to, hand_osc, hand_to, head_osc, head_to,
     jump, torso_osc, torso_to, turn_around, walk,
 )

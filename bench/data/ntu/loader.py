@@ -9,8 +9,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from bench.data.ntu_names import NAME_PATTERN, parse_sample_name
-from bench.data.ntu_skeleton import NUM_JOINTS, parse_skeleton_file, to_keypoint
+from bench.data.ntu.names import NAME_PATTERN, parse_sample_name
+from bench.data.ntu.skeleton import NUM_JOINTS, parse_skeleton_file, to_keypoint
 from bench.data.prepared import PaddedArrayFile, check_clip_frames
 from bench.errors import DataError
 
