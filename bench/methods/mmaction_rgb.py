@@ -4,8 +4,8 @@ The run machinery (fit/predict through the Runner, checkpoint choice, the score 
 skeleton adapter's (`MMActionGCN`); what differs is the data: a JSON annotation file listing each
 sample's video, and two pipeline steps. The baseline files keep MMAction2's own video pipeline
 (DecordInit, SampleFrames, DecordDecode, ...); bench swaps the two decord steps for
-`BenchVideoInit` / `BenchVideoDecode`, which decode with `bench.data.ntu.rgb` (decord too) so
-a bad video is a one-line error naming the file.
+`BenchVideoInit` / `BenchVideoDecode`, which decode with `bench.data.ntu.rgb` (decord too, or
+PyAV where decord is not installed) so a bad video is a one-line error naming the file.
 
 Where the videos come from:
 - real NTU: the `SsssCcccPpppRrrrAaaa_rgb.avi` files under the method config's `video_root`,

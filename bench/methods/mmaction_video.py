@@ -2,9 +2,10 @@
 
 `BenchVideoDataset` reads one split of bench's JSON annotation file (frame_dir = sample id,
 filename, label); `BenchVideoInit` and `BenchVideoDecode` do the jobs of MMAction2's DecordInit
-and DecordDecode through `bench.data.ntu.rgb` (decord as well), so a missing, truncated or
-undecodable video stops training with one line naming the file. RGB configs list this module in
-`custom_imports`, so any process that loads such a config (torchrun workers) registers them.
+and DecordDecode through `bench.data.ntu.rgb` (decord as well, or PyAV where decord is not
+installed), so a missing, truncated or undecodable video stops training with one line naming the
+file. RGB configs list this module in `custom_imports`, so any process that loads such a config
+(torchrun workers) registers them.
 """
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
 """NTU RGB+D videos (`SsssCcccPpppRrrrAaaa_rgb.avi`): find, probe, sample frame indices, decode.
 
-Decoding goes through decord (what MMAction2's DecordInit/DecordDecode use), so the RGB methods
-see the same pixels as MMAction2's own pipeline would. Frame sampling reproduces MMAction2's
-`SampleFrames` (clip_len x frame_interval x num_clips; in test mode deterministic) and TSN's
-segment sampling; training mode draws from the generator it is given, never a global one.
+Decoding goes through decord where it is installed (what MMAction2's DecordInit/DecordDecode use,
+so the RGB methods see the same pixels as MMAction2's own pipeline would; its wheels are x86-64
+only), else through PyAV (FFmpeg's decoders as well, read in order: on the NTU sample the same
+pixels at full size, within a grey level resized); `video_decoder()` says which. Frame sampling
+reproduces MMAction2's `SampleFrames` (clip_len x frame_interval x num_clips; in test mode
+deterministic) and TSN's segment sampling; training mode draws from the generator it is given,
+never a global one.
 A missing, empty, truncated or undecodable video is a one-line DataError naming the file.
 """
 from __future__ import annotations
@@ -46,40 +49,112 @@ def find_rgb_videos(root: str | os.PathLike) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def _open(path: str | os.PathLike, size: tuple[int, int] | None = None):
-    """A decord VideoReader, or a DataError naming the file and the problem."""
-    import decord
+def video_decoder() -> str:
+    """"decord" where it imports (the `video` and, on x86-64, `test` extras), else "pyav" (a
+    required dependency, so ARM and macOS machines, which decord has no wheels for, decode too)."""
+    try:
+        import decord  # noqa: F401
+    except ImportError:
+        return "pyav"
+    return "decord"
 
+
+def _open(path: str | os.PathLike, size: tuple[int, int] | None = None):
+    """The video through decord or PyAV (`video_decoder`), or a DataError naming the file."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DataError(f"video {path} not found (expected {NAME_PATTERN}{RGB_SUFFIX})")
     if os.path.getsize(path) == 0:
         raise DataError(f"video {path} is empty (0 bytes)")
-    width, height = size if size else (-1, -1)
+    opener = _DecordVideo if video_decoder() == "decord" else _PyAVVideo
     try:
-        reader = decord.VideoReader(path, width=width, height=height, num_threads=1)
-    except Exception as err:  # decord raises its own DECORDError / RuntimeError
-        raise DataError(f"video {path} cannot be decoded: "
-                        f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
-    if len(reader) == 0:
+        video = opener(path, size)
+    except DataError:
+        raise
+    except Exception as err:  # decord's DECORDError / RuntimeError, PyAV's FFmpegError
+        raise DataError(f"video {path} cannot be decoded: {_reason(err)}") from None
+    if video.num_frames == 0:
         raise DataError(f"video {path} holds no frames")
-    return reader
+    return video
+
+
+def _reason(err: Exception) -> str:
+    """The first line of a decoder's error, without PyAV's errno and repeated file name."""
+    text = getattr(err, "strerror", None) or str(err)
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class _DecordVideo:
+    """decord's VideoReader, resizing in the decoder when `size` = (width, height) is given."""
+
+    def __init__(self, path: str, size: tuple[int, int] | None):
+        import decord
+
+        width, height = size if size else (-1, -1)
+        self._reader = decord.VideoReader(path, width=width, height=height, num_threads=1)
+        self.num_frames = len(self._reader)
+        self.fps = float(self._reader.get_avg_fps())
+
+    def get_batch(self, indices: np.ndarray) -> np.ndarray:
+        return self._reader.get_batch(indices.tolist()).asnumpy()
+
+
+class _PyAVVideo:
+    """PyAV: the frame count from the packets (demuxed, not decoded); frames decoded in order up
+    to the last one asked for, on one thread, converted to RGB (and resized: bilinear, as
+    decord's scaler) by FFmpeg's swscale."""
+
+    def __init__(self, path: str, size: tuple[int, int] | None):
+        import av
+
+        self._path, self._size = path, size
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise DataError(f"video {path} holds no video stream")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            self.fps = float(rate) if rate else 0.0
+            self.num_frames = 0
+            try:
+                for packet in container.demux(stream):
+                    self.num_frames += packet.size > 0  # the last, empty packet flushes
+            except av.error.FFmpegError:  # a damaged tail: count what could be read
+                pass
+
+    def get_batch(self, indices: np.ndarray) -> np.ndarray:
+        import av
+
+        wanted, found, decoded = set(indices.tolist()), {}, 0
+        width, height = self._size if self._size else (None, None)
+        with av.open(self._path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type, stream.codec_context.thread_count = "NONE", 1
+            for frame in container.decode(stream):
+                if decoded in wanted:
+                    found[decoded] = frame.to_ndarray(format="rgb24", width=width,
+                                                      height=height, threads=1)
+                decoded += 1
+                if len(found) == len(wanted):
+                    break
+        if len(found) < len(wanted):
+            raise RuntimeError(f"only {decoded} of its {self.num_frames} frames decode")
+        return np.stack([found[i] for i in indices.tolist()])
 
 
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Frame count, fps and size, without decoding. A truncated AVI (its header promises more
     frames than the file's index holds) is refused rather than silently read short."""
     reader = _open(path)
-    count = len(reader)
+    count = reader.num_frames
     header = _header(path)
     if header is None:  # no cv2: decode one frame for the size
-        height, width = reader[0].shape[:2]
+        height, width = reader.get_batch(np.zeros(1, np.int64))[0].shape[:2]
     else:
         promised, width, height = header
         if promised > count:
             raise DataError(f"video {path} is truncated: its header lists {promised} frames, "
                             f"only {count} can be read")
-    return VideoInfo(os.fspath(path), count, float(reader.get_avg_fps()), int(width), int(height))
+    return VideoInfo(os.fspath(path), count, reader.fps, int(width), int(height))
 
 
 def _header(path) -> tuple[int, int, int] | None:
@@ -108,17 +183,17 @@ def read_frames(path: str | os.PathLike, indices, size: tuple[int, int] | None =
     reader = _open(path, size)
     if not indices.size:
         raise DataError(f"video {path}: no frame indices to read")
-    if indices.min() < 0 or indices.max() >= len(reader):
-        raise DataError(f"video {path} has {len(reader)} frames; asked for frame "
-                        f"{int(indices.max() if indices.max() >= len(reader) else indices.min())}")
+    count = reader.num_frames
+    if indices.min() < 0 or indices.max() >= count:
+        raise DataError(f"video {path} has {count} frames; asked for frame "
+                        f"{int(indices.max() if indices.max() >= count else indices.min())}")
     try:
-        return reader.get_batch(indices.tolist()).asnumpy()
+        return reader.get_batch(indices)
     except Exception as err:  # decord fails on some frame sizes (FFV1 at 48x48): try cv2
         frames = _read_with_cv2(path, indices, size)
         if frames is None:
             raise DataError(f"video {path} cannot be decoded at frames {indices[:4].tolist()}: "
-                            f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"
-                            ) from None
+                            f"{_reason(err)}") from None
         return frames
 
 
