@@ -34,6 +34,15 @@ def test_smoke_fit_predict_beats_chance_and_explains(fitted):
         assert answer.startswith(lead) and answer[len(lead):].strip() == text
     assert len(pred.extra["tokens"]) == n
     assert all(0 <= t < method.vst.size for seq in pred.extra["tokens"] for t in seq)
+    # prompt.token_narration: what the tokens read as, in each clip's prompt before "Action:"
+    said = pred.extra["token_narration"]
+    assert len(said) == n and all(isinstance(t, str) and t for t in said)
+    assert said == method._narrate(pred.extra["tokens"])
+    plain = method.prompts.sample_prefix(pred.extra["tokens"][0])
+    told = method.prompts.sample_prefix(pred.extra["tokens"][0], said[0])
+    assert told[:len(pred.extra["tokens"][0])] == plain[:len(pred.extra["tokens"][0])]
+    assert told[-len(plain) + len(pred.extra["tokens"][0]):] == plain[len(pred.extra["tokens"][0]):]
+    assert len(told) > len(plain)
     diag = method.diagnostics()
     for key in ("vst_train_utilisation", "vst_train_perplexity", "vst_test_flip_rate",
                 "lvlm_train_s", "lvlm_score_s"):

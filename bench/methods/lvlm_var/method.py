@@ -57,6 +57,8 @@ class LvlmVar(Method):
         self._merged = False
         self._shared = None  # KV cache of the prompt part all samples share (after training)
         self._video = None  # the VST's video branch (vst.video), built on first use
+        self._decoding: tuple = ()  # decode.narrate_tokens's window, stride, layout, fps
+        self._narrations: dict[tuple, str] = {}  # token sequence -> its narration
         self._train_tokens: list[list[int]] = []
         self._train_labels = np.zeros(0, dtype=np.int64)
         self.train_losses: list[float] = []
@@ -100,6 +102,18 @@ class LvlmVar(Method):
         stats["windows_per_clip"] = float(np.mean(np.diff(windows.offsets)))
         return tokens, stats
 
+    def _narrate(self, tokens: list[list[int]]) -> list[str]:
+        """What each clip's tokens read as in words (decode.py), for its prompt; "" for each
+        without prompt.token_narration."""
+        if not self.config["prompt.token_narration"]:
+            return [""] * len(tokens)
+        from bench.methods.lvlm_var.decode import narrate_tokens
+
+        new = list({tuple(t): t for t in tokens if tuple(t) not in self._narrations}.values())
+        self._narrations.update(zip(map(tuple, new),
+                                    narrate_tokens(new, self.vst.code_means, *self._decoding)))
+        return [self._narrations[tuple(t)] for t in tokens]
+
     def _vectors(self, tokens: list[list[int]]) -> torch.Tensor | None:
         if self.bb.code_token_ids is not None:
             return None
@@ -142,18 +156,22 @@ class LvlmVar(Method):
         tokens, stats = self.tokenize(data.train, data)
         self.stats.update({f"vst_train_{k}": v for k, v in stats.items()})
         self._train_tokens, self._train_labels = tokens, np.asarray(data.train.labels)
+        self._decoding = (int(cfg["vst.window"]), data.fps / float(cfg["vst.token_rate"]),
+                          get_layout(data.layout), data.fps)
+        narrations = self._narrate(tokens)
         targets = self._explanation_targets(data, tokens)
         self.context = explanation_context(targets, self._train_labels, data.num_classes)
         self.stats["train_distinct_explanations"] = float(len(set(targets)))
-        examples = [{"tokens": t, "class_name": data.class_names[int(y)], "explanation": e}
-                    for t, y, e in zip(tokens, data.train.labels, targets)]
+        examples = [{"tokens": t, "class_name": data.class_names[int(y)], "explanation": e,
+                     "narration": n}
+                    for t, y, e, n in zip(tokens, data.train.labels, targets, narrations)]
 
         # The LM stage draws from its own seed, whether the VST was trained here or read from
         # the stage cache (which leaves the global generator elsewhere).
         torch.manual_seed(stage_seed(self.seed, "lvlm"))
         t0 = time.perf_counter()
         corpus = (list(data.class_names) + vocabulary_text() + sorted(set(self.vst.descriptions))
-                  + sorted(set(targets)) + template_text()
+                  + sorted(set(targets)) + sorted(set(narrations)) + template_text()
                   + [cfg["prompt.system"], cfg["prompt.instruction"]])
         self.bb = build_backbone(cfg, corpus=corpus, num_codes=self.vst.size, seed=self.seed)
         self.prompts = PromptBuilder(self.bb.tokenizer, cfg["lvlm.template"], cfg["prompt.system"],
@@ -259,7 +277,7 @@ class LvlmVar(Method):
         self._controls(tokens, scores, split, data)
         return Predictions(list(split.sample_ids), split.labels, scores, texts,
                            extra={"tokens": tokens, "answer": answers, "token_text": token_text,
-                                  "erasure": erasure},
+                                  "token_narration": self._narrate(tokens), "erasure": erasure},
                            context=self.context)
 
     def _controls(self, tokens: list[list[int]], scores: np.ndarray, split: SkeletonSet,
@@ -305,7 +323,8 @@ class LvlmVar(Method):
         from bench.methods.lvlm_var.scoring import score_classes
 
         return score_classes(self.bb, self.trie, self._shared,
-                             [self.prompts.sample_prefix(t) for t in tokens],
+                             [self.prompts.sample_prefix(t, n)
+                              for t, n in zip(tokens, self._narrate(tokens))],
                              self._vectors(tokens), self.config["lvlm.score_norm"])
 
     def _explain(self, cache, mask, preds: list[int], data: DataBundle) -> list[str]:

@@ -71,6 +71,7 @@ class PartsVst:
     models: list
     descriptions: list = field(default_factory=list)
     train_stats: dict = field(default_factory=dict)
+    code_means: object = None  # decode.CodeMeans: each code's mean train window, per part
 
     @property
     def size(self) -> int:

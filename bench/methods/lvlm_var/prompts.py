@@ -22,6 +22,7 @@ TEMPLATES = {
 }
 ANSWER_LEAD = "Action:"
 EXPLANATION_LEAD = " Explanation:"
+NARRATION_LEAD = "\nThe tokens read as motion:"  # prompt.token_narration (decode.py)
 
 
 @dataclass
@@ -63,13 +64,16 @@ class PromptBuilder:
             instruction += " Possible actions: " + "; ".join(self.candidates) + "."
         return ids + self._ids(spec["before"].format(system=self.system, instruction=instruction))
 
-    def sample_prefix(self, tokens: list[int]) -> list[int]:
-        """The sample's part of the prompt: its tokens, the end of the user turn, "Action:"."""
-        return self.token_ids(tokens) + self._ids(self.spec["after"]) + self._ids(ANSWER_LEAD)
+    def sample_prefix(self, tokens: list[int], narration: str = "") -> list[int]:
+        """The sample's part of the prompt: its tokens, what they read as in words (where
+        given), the end of the user turn, "Action:"."""
+        said = self._ids(NARRATION_LEAD) + self._ids(" " + narration) if narration else []
+        return (self.token_ids(tokens) + said + self._ids(self.spec["after"])
+                + self._ids(ANSWER_LEAD))
 
-    def prefix(self, tokens: list[int]) -> list[int]:
+    def prefix(self, tokens: list[int], narration: str = "") -> list[int]:
         """Prompt ids up to and including "Action:" (the point where class names are scored)."""
-        return self.shared() + self.sample_prefix(tokens)
+        return self.shared() + self.sample_prefix(tokens, narration)
 
     def class_ids(self, name: str) -> list[int]:
         """The scored continuation of a class: " <name>" then "."."""
@@ -90,10 +94,10 @@ class PromptBuilder:
         return self._ids(" " + text) + [self.end_id]
 
     def training_example(self, tokens: list[int], class_name: str, explanation: str,
-                         class_weight: float) -> tuple[list[int], list[float]]:
+                         class_weight: float, narration: str = "") -> tuple[list[int], list[float]]:
         """ids after the shared part and per-token loss weights (0 for the prompt: the loss
         covers the answer only)."""
-        prefix = self.sample_prefix(tokens)
+        prefix = self.sample_prefix(tokens, narration)
         cls = self.class_ids(class_name)
         rest = self.explanation_lead() + self.explanation_ids(explanation)
         weights = [0.0] * len(prefix) + [class_weight] * len(cls) + [1.0] * len(rest)
@@ -102,7 +106,7 @@ class PromptBuilder:
 
 def template_text() -> list[str]:
     """Fixed text of every template (for training the tiny profile's tokenizer)."""
-    out = [ANSWER_LEAD, EXPLANATION_LEAD, "."]
+    out = [ANSWER_LEAD, EXPLANATION_LEAD, NARRATION_LEAD, "."]
     for spec in TEMPLATES.values():
         out += [spec["before"], spec["after"]]
     return out

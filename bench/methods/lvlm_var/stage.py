@@ -21,6 +21,7 @@ import numpy as np
 
 from bench.data.bundle import DataBundle
 from bench.methods.lvlm_var.config import section
+from bench.methods.lvlm_var.decode import CodeMeans, MeanAccumulator
 from bench.methods.lvlm_var.features import ClipWindows
 from bench.methods.lvlm_var.parts import part_windows
 from bench.methods.lvlm_var.semantics import describe_codes
@@ -96,7 +97,11 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path):
     cfg = method.config
     if (target / "vst.pt").is_file():
         log.info("VST cache hit: %s", target)
-        return _load(target, cfg), True
+        model = _load(target, cfg)
+        if model.code_means is None:  # a stage stored before code means were kept
+            model.code_means = _code_means(model, clip_windows(method, data.train, data))
+            _write_code_means(model.code_means, target)
+        return model, True
     log.info("VST cache miss: training into %s", target)
     train = clip_windows(method, data.train, data, augment=True)
     labels = np.tile(data.train.labels, train.copies)  # one per unit: clip and its copies
@@ -105,7 +110,9 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path):
     if cfg["vst.parts"] == "none":
         model = train_vst(train, labels, data.num_classes, vst_cfg, method.seed,
                           layout=data.layout)
-        model.descriptions = describe_streamed(windows, [model], [None], threshold, [None])[0]
+        described, model.code_means = describe_streamed(windows, [model], [None], threshold,
+                                                        [None])
+        model.descriptions = described[0]
     else:
         model = _train_parts(train, windows, labels, data, cfg, method.seed)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,28 +127,39 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path):
 
 
 def describe_streamed(windows: ClipWindows, models: list, columns: list, threshold: float,
-                      allowed: list) -> list[list[str]]:
+                      allowed: list) -> tuple[list[list[str]], CodeMeans]:
     """Each model's code descriptions (semantics.describe_codes) from the mean kinematics of the
-    windows each code holds, the windows coded a chunk of clips at a time: per code only a sum
-    and a count are kept. models[k] sees feature columns columns[k] (None: all)."""
+    windows each code holds, and each code's mean window features (decode.CodeMeans), the
+    windows coded a chunk of clips at a time: per code only sums and a count are kept.
+    models[k] sees feature columns columns[k] (None: all)."""
     from bench.methods.lvlm_var.features import KIN_DIM
 
     sums = [np.zeros((m.size, KIN_DIM)) for m in models]
     counts = [np.zeros(m.size, dtype=np.int64) for m in models]
     n, step = windows.units, max(1, CHUNK_WINDOWS // 16)  # ~16 windows per clip
+    means = None
     for start in range(0, n, step):
         w = windows.windows(np.arange(start, min(n, start + step)))
+        if means is None:
+            means = MeanAccumulator([m.size for m in models], [
+                np.arange(w.features.shape[1]) if c is None else np.asarray(c) for c in columns])
         for k, (model, cols) in enumerate(zip(models, columns)):
             codes = model.window_codes(w if cols is None else part_windows(w, cols))
             np.add.at(sums[k], codes, w.kinematics.astype(np.float64))
             counts[k] += np.bincount(codes, minlength=model.size)
+            means.add(k, codes, w.features)
     out = []
     for model, total, count, allow in zip(models, sums, counts, allowed):
         used = np.flatnonzero(count)
-        means = (total[used] / count[used][:, None]).astype(np.float32)
+        kin = (total[used] / count[used][:, None]).astype(np.float32)
         # one row per used code: describe_codes's mean of a code's rows is that row
-        out.append(describe_codes(means, used, model.code_vectors.numpy(), threshold, allow))
-    return out
+        out.append(describe_codes(kin, used, model.code_vectors.numpy(), threshold, allow))
+    from bench.data.body import with_virtual_joints
+
+    layout = windows.layout  # the features' joints: 2D layouts gain virtual joints
+    joints = with_virtual_joints(np.zeros((1, layout.num_joints, layout.dims), np.float32),
+                                 layout)[1].num_joints
+    return out, means.result(joints, windows.pose_frames)
 
 
 def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBundle, cfg: dict,
@@ -165,14 +183,29 @@ def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBun
         models.append(model)
         for key, value in model.train_stats.items():
             stats[key] = stats.get(key, 0.0) + value / len(groups)  # mean over parts
-    described = describe_streamed(windows, models, [c for _, c in groups],
+    described, code_means = describe_streamed(windows, models, [c for _, c in groups],
                                   float(cfg["sem.still_threshold"]),
                                   [DESCRIBED_BY[name] for name, _ in groups])
     descriptions = [d for part in described for d in part]
-    return PartsVst([n for n, _ in groups], [c for _, c in groups], models, descriptions, stats)
+    return PartsVst([n for n, _ in groups], [c for _, c in groups], models, descriptions, stats,
+                    code_means)
+
+
+def _code_means(model, windows: ClipWindows) -> CodeMeans:
+    """Each code's mean train window (describe_streamed's second result), on its own."""
+    models = getattr(model, "models", [model])
+    columns = getattr(model, "columns", [None])
+    return describe_streamed(windows, models, columns, 0.0, [None] * len(models))[1]
+
+
+def _write_code_means(means: CodeMeans, folder: Path) -> None:
+    tmp = folder / f".code_means-{os.getpid()}.npz"
+    np.savez(tmp, **means.arrays())
+    os.replace(tmp, folder / "code_means.npz")
 
 
 def _save(model, folder: Path) -> None:
+    _write_code_means(model.code_means, folder)
     if not hasattr(model, "models"):
         save_vst(model, folder / "vst.pt")
         return
@@ -186,12 +219,18 @@ def _save(model, folder: Path) -> None:
 
 def _load(folder: Path, cfg: dict):
     decay = float(cfg["vst.ema_decay"])
+    code_means = None
+    if (folder / "code_means.npz").is_file():
+        with np.load(folder / "code_means.npz") as arrays:
+            code_means = CodeMeans.from_arrays(dict(arrays))
     if not (folder / "parts.json").is_file():
-        return load_vst(folder / "vst.pt", decay=decay)
+        model = load_vst(folder / "vst.pt", decay=decay)
+        model.code_means = code_means
+        return model
     from bench.methods.lvlm_var.parts import PartsVst
 
     meta = json.loads((folder / "parts.json").read_text())
     models = [load_vst(folder / f"vst-part-{k}.pt", decay=decay)
               for k in range(len(meta["names"]))]
     return PartsVst(meta["names"], [np.asarray(c) for c in meta["columns"]], models,
-                    meta["descriptions"], meta["train_stats"])
+                    meta["descriptions"], meta["train_stats"], code_means)

@@ -85,11 +85,12 @@ def _schedule(step: int, total: int, warmup: float) -> float:
 
 def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_vectors: torch.Tensor,
              cfg: dict, seed: int, group: Group | None = None) -> dict:
-    """examples: {"tokens", "class_name", "explanation"}; returns training statistics and the
-    loss of each step ("losses"). With a data-parallel `group` every rank draws the same global
-    batches and trains on its shard of each (see distributed.py)."""
+    """examples: {"tokens", "class_name", "explanation", optional "narration"}; returns
+    training statistics and the loss of each step ("losses"). With a data-parallel `group`
+    every rank draws the same global batches and trains on its shard of each (distributed.py)."""
     data = [prompts.training_example(e["tokens"], e["class_name"], e["explanation"],
-                                     float(cfg["lvlm.class_loss_weight"])) for e in examples]
+                                     float(cfg["lvlm.class_loss_weight"]), e.get("narration", ""))
+            for e in examples]
     shared = prompts.shared()
     bs = int(cfg["lvlm.batch_size"])
     steps = int(cfg["lvlm.steps"]) or max(int(cfg["lvlm.min_steps"]), 1,

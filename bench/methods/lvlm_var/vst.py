@@ -362,6 +362,7 @@ class VstModel:
     descriptions: list = field(default_factory=list)
     train_stats: dict = field(default_factory=dict)
     spec: dict = field(default_factory=dict)  # what build_encoder needs to rebuild the encoder
+    code_means: object = None  # decode.CodeMeans: each code's mean train window
 
     @torch.no_grad()
     def embed(self, windows: WindowSet | WindowTensors) -> torch.Tensor:
