@@ -4,10 +4,10 @@
     python benchmarks/explanation_targets.py --out OUT [--suite ntu60-xsub] [--profile cpu]
 
 For every finished lvlm_var run of the suite: each explanation score beside its controls (a
-constant text, the texts shuffled across clips, the predicted class's template), distinct
-explanations, grounding, ERASER comprehensiveness / sufficiency against random rationales,
-tokens per clip, and what the LM adds over token-only classifiers, with the issue's targets
-marked (met / not met). Scores are re-computed from the stored predictions (MiniLM included).
+constant text, the texts shuffled across clips, the predicted class's template, what the tokens
+read as without the LM), distinct explanations, grounding, ERASER comprehensiveness /
+sufficiency against random rationales, tokens per clip, and what the LM adds over token-only
+classifiers, with the issue's targets marked (met / not met). Scores are re-computed from the stored predictions (MiniLM included).
 """
 from __future__ import annotations
 
@@ -54,11 +54,12 @@ def main() -> None:
         d = {**r["metrics"], "distinct": len({t for t in p.texts if t})}
         print(f"\n{r['run_id']} seed {r['spec']['seed']}: top-1 {fmt('top1', q['top1'])}%, "
               f"{d['distinct']} distinct explanations of {len(p.texts)}")
-        print(f"{'metric':22s} {'model':>8s} {'constant':>9s} {'shuffled':>9s} {'template':>9s}")
+        print(f"{'metric':22s} {'model':>8s} {'constant':>9s} {'shuffled':>9s} {'template':>9s} "
+              f"{'decoded':>9s}")
         for key in SHOWN:
             cells = [fmt(key, q.get(k)) for k in (key, f"{key}@constant", f"{key}@shuffled",
-                                                   f"{key}@template")]
-            print(f"{key:22s} {cells[0]:>8s} {cells[1]:>9s} {cells[2]:>9s} {cells[3]:>9s}")
+                                                   f"{key}@template", f"{key}@decoded")]
+            print(f"{key:22s} {cells[0]:>8s} " + " ".join(f"{c:>9s}" for c in cells[1:]))
         for key in ("comprehensiveness", "comprehensiveness_random", "sufficiency",
                     "sufficiency_random", "erasure_samples", "faithfulness", "faith_samples"):
             print(f"{key:26s} {fmt(key, q.get(key)):>8s}")

@@ -57,6 +57,7 @@ def test_controls_are_scored_on_the_same_clips():
                "class_templates": ["the left hand lowers", "both hands rise",
                                    "the left leg kicks forward"]}
     p = _run(context)
+    p.extra["token_narration"] = ["the right hand rises", "", "the left leg moves", "x"]
     q = R.score_run(p)
     explained, refs = [0, 2, 3], p.extra["reference"]
     assert q["rouge_l"] == pytest.approx(_rouge([p.texts[i] for i in explained],
@@ -65,6 +66,8 @@ def test_controls_are_scored_on_the_same_clips():
         _rouge(["the right hand rises"] * 3, [refs[i] for i in explained]))
     templates = [context["class_templates"][c] for c in (0, 2, 1)]  # predicted classes
     assert q["rouge_l@template"] == pytest.approx(_rouge(templates, [refs[i] for i in explained]))
+    decoded = [p.extra["token_narration"][i] for i in explained]  # what the tokens read as
+    assert q["rouge_l@decoded"] == pytest.approx(_rouge(decoded, [refs[i] for i in explained]))
     # constant "the right hand rises": a: supported, the only moving part named (F1 1); c: not
     # supported, the moving leg not named (0); d: supported, one of two moving hands named (2/3)
     assert q["grounding@constant"] == pytest.approx((1 + 0 + 2 / 3) / 3)

@@ -69,7 +69,7 @@ def undefined_columns(text, extra_names=()):
             if heading == "Per-class accuracy" and "METHOD (PROFILE) (%)" in defined and \
                     re.fullmatch(r"\S+ \(\S+\) \(%\)", col):
                 continue
-            control = re.fullmatch(r"(.+) \((constant|shuffled|template)\)", col)
+            control = re.fullmatch(r"(.+) \((constant|shuffled|template|decoded)\)", col)
             if control and control.group(1) in defined and "Controls" in defined:
                 continue
             missing.add(col)

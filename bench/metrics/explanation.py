@@ -151,7 +151,7 @@ def erasure_summary(records: list) -> dict:
 
 # ---- controls ----------------------------------------------------------------------------------
 
-CONTROLS = ("constant", "shuffled", "template")
+CONTROLS = ("constant", "shuffled", "template", "decoded")
 SHUFFLE_SEED = 0  # the shuffled control's permutation: numpy default_rng(SHUFFLE_SEED)
 
 
@@ -159,7 +159,7 @@ def control_texts(p: Predictions, texts: list[str]) -> dict[str, list[str]]:
     """Each control's text for every clip the model explained ("" elsewhere), for the controls
     whose inputs the run has: the most frequent train explanation, the model's own texts
     permuted across the explained clips, the most frequent train explanation of the predicted
-    class."""
+    class, and what the clip's tokens read as with no LM (LVLM-VAR's token narration)."""
     explained = [i for i, t in enumerate(texts) if t]
     out: dict[str, list[str]] = {}
     constant = p.context.get("constant_text")
@@ -176,6 +176,9 @@ def control_texts(p: Predictions, texts: list[str]) -> dict[str, list[str]]:
         predicted = np.argmax(p.scores, axis=1)
         out["template"] = [(templates[predicted[i]] or "") if t else ""
                            for i, t in enumerate(texts)]
+    decoded = (p.extra or {}).get("token_narration")
+    if decoded and any(decoded) and len(decoded) == len(texts):
+        out["decoded"] = [(decoded[i] or "") if t else "" for i, t in enumerate(texts)]
     return out
 
 

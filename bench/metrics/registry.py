@@ -256,11 +256,13 @@ def load_metric_modules(folder, package: str) -> None:
 _index()
 CONTROLS = X.CONTROLS
 CONTROL_DEFINITION = (
-    "every text score is also computed, on the same test clips, for three control texts: "
+    "every text score is also computed, on the same test clips, for four control texts: "
     "constant = the most frequent train explanation, for every clip; shuffled = the model's own "
     "explanations permuted across the explained test clips (numpy default_rng("
     f"{X.SHUFFLE_SEED}), one fixed permutation); template = the most frequent train explanation "
-    "of the predicted class. A score a control matches says nothing about the model. '-' where "
+    "of the predicted class; decoded = what the clip's semantic tokens read as without the "
+    "language model (LVLM-VAR: each token laid out as its code's mean train window and the "
+    "clip so decoded narrated, the text its prompt carries). A score a control matches says nothing about the model. '-' where "
     "the run lacks a control's inputs.")
 
 

@@ -9,14 +9,14 @@ from bench.metrics import registry as R
 from bench.reporting import tables
 
 QUALITY_HEADERS = ["Method", "Profile", "Seed", "Metric", "Model", "Constant", "Shuffled",
-                   "Template", "Better"]
+                   "Template", "Decoded", "Better"]
 
 
 def quality_rows(method: str, profile: str, seed: int, q: dict) -> list[list[str]]:
     """One row per text metric the run has: the model's score and each control's on the same
     clips ('-' where a control's inputs are missing)."""
     explained = f"{q.get('explained', 0)}/{q.get('num_test', 0)}"
-    rows = [[method, profile, str(seed), "Explained", explained, "-", "-", "-", "-"]]
+    rows = [[method, profile, str(seed), "Explained", explained] + ["-"] * (len(R.CONTROLS) + 1)]
     for m in R.TEXT:
         if m.key not in q:
             continue
@@ -40,7 +40,7 @@ def faithfulness_row(method: str, profile: str, seed: int, q: dict) -> list[str]
 
 
 EXAMPLE_HEADERS = ["Method", "Sample", "True", "Predicted", "Right", "Explanation",
-                   "Template control", "Reference motion"]
+                   "Tokens read as", "Template control", "Reference motion"]
 EXAMPLE_SEED = 0  # the examples' draw: numpy default_rng(EXAMPLE_SEED)
 EXAMPLES = 6  # per method: up to half of them wrong predictions
 
@@ -82,12 +82,13 @@ def _spread(pool: list[int], k: int, used: set, labels) -> list[int]:
 def example_rows(p, class_names: list[str], method: str, n: int = EXAMPLES) -> list[list[str]]:
     refs = p.extra.get("reference") or [""] * len(p.sample_ids)
     controls = X.control_texts(p, [t or "" for t in p.texts or []])
-    template = controls.get("template")
+    template, decoded = controls.get("template"), controls.get("decoded")
     rows = []
     for i in example_indices(p, n):
         predicted = int(p.scores[i].argmax())
         rows.append([method, p.sample_ids[i], class_names[p.labels[i]], class_names[predicted],
                      "yes" if predicted == p.labels[i] else "no", p.texts[i],
+                     (decoded[i] if decoded else "") or "-",
                      (template[i] if template else "") or "-", refs[i] or "-"])
     return rows
 
@@ -126,11 +127,15 @@ COLUMN_NOTES = [
     ("Constant", "the score of the constant control text (see Controls)."),
     ("Shuffled", "the score of the shuffled control texts (see Controls)."),
     ("Template", "the score of the predicted-class template control (see Controls)."),
+    ("Decoded", "the score of what the clip's tokens read as without the language model (see "
+     "Controls)."),
     ("Better", "whether a higher or a lower score is better."),
     ("True", "the test clip's true class."),
     ("Predicted", "the class the method scored highest."),
     ("Right", "yes when Predicted is True."),
     ("Explanation", "the method's explanation of the clip, as generated."),
+    ("Tokens read as", "what the clip's semantic tokens read as without the language model "
+     "(the decoded control's text, which LVLM-VAR's prompt carries; see Controls)."),
     ("Template control", "the predicted class's template control text for the clip (see "
      "Controls); the constant control's text is given above the table."),
     ("Reference motion", "the clip's ground-truth motion description that reference-based "
