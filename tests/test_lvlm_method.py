@@ -200,6 +200,20 @@ def test_repeated_ngram_ends_lists_what_would_repeat():
     assert repeated_ngram_ends([1, 2, 3, 1, 2], 0) == [] and repeated_ngram_ends([1, 2], 3) == []
 
 
+def test_longest_repeat_and_the_automatic_no_repeat_length(fitted):
+    from bench.methods.lvlm_var.scoring import longest_repeat
+
+    assert longest_repeat([1, 2, 3, 1, 2, 4]) == 2 and longest_repeat([1, 2, 3]) == 0
+    assert longest_repeat([7, 7, 7]) == 2 and longest_repeat([]) == 0
+    method, _, _ = fitted
+    # lvlm.no_repeat_ngram=-1: never blocks an n-gram that a train target repeats
+    assert method.config["lvlm.no_repeat_ngram"] == -1
+    targets = [t for texts in method.context["train_texts"].values() for t in texts]
+    longest = max(longest_repeat(method.prompts.explanation_ids(t)[:-1]) for t in targets)
+    assert method.no_repeat >= longest + 1
+    assert method.diagnostics()["lvlm_no_repeat_ngram"] == method.no_repeat
+
+
 def test_generation_repeats_no_ngram(fitted):
     from bench.methods.lvlm_var.scoring import greedy_continue
 

@@ -59,6 +59,7 @@ class LvlmVar(Method):
         self._video = None  # the VST's video branch (vst.video), built on first use
         self._decoding: tuple = ()  # decode.narrate_tokens's window, stride, layout, fps
         self._narrations: dict[tuple, str] = {}  # token sequence -> its narration
+        self.no_repeat = 0  # generation: no n-gram this long twice (lvlm.no_repeat_ngram)
         self._train_tokens: list[list[int]] = []
         self._train_labels = np.zeros(0, dtype=np.int64)
         self.train_losses: list[float] = []
@@ -187,6 +188,12 @@ class LvlmVar(Method):
             self._init_code_embeddings()
         add_lora(self.bb, cfg)
         self.trie = ClassTrie.build(self.prompts.scored_continuations(list(data.class_names)))
+        self.no_repeat = int(cfg["lvlm.no_repeat_ngram"])
+        if self.no_repeat < 0:  # one longer than any n-gram a train target repeats
+            from bench.methods.lvlm_var.scoring import longest_repeat
+            self.no_repeat = 1 + max((longest_repeat(self.prompts.explanation_ids(t)[:-1])
+                                      for t in targets), default=0)
+        self.stats["lvlm_no_repeat_ngram"] = float(self.no_repeat)
         self.stats["lvlm_load_s"] = time.perf_counter() - t0
         self.stats["lvlm_trainable_params"] = float(sum(
             p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
@@ -340,7 +347,7 @@ class LvlmVar(Method):
             suffixes, mask = [[last] for _ in preds], mask[:, :-1]
         banned = [self.bb.placeholder_id] + list(self.bb.code_token_ids or [])
         out = greedy_continue(self.bb, cache, mask, suffixes, int(cfg["lvlm.max_new_tokens"]),
-                              p.end_id, banned, int(cfg["lvlm.no_repeat_ngram"]))
+                              p.end_id, banned, self.no_repeat)
         tok = self.bb.tokenizer
         answers = []
         for c, gen in zip(preds, out):

@@ -167,6 +167,17 @@ def greedy_continue(bb: Backbone, cache, mask: torch.Tensor, suffixes: list[list
     return out
 
 
+def longest_repeat(tokens: list[int]) -> int:
+    """The length of the longest n-gram that occurs at least twice in `tokens` (0: none)."""
+    n = 0
+    while n < len(tokens):
+        grams = [tuple(tokens[k:k + n + 1]) for k in range(len(tokens) - n)]
+        if len(set(grams)) == len(grams):
+            break
+        n += 1
+    return n
+
+
 def repeated_ngram_ends(tokens: list[int], n: int) -> list[int]:
     """The tokens that would complete an n-gram already in `tokens` (HF's no_repeat_ngram_size)."""
     if n <= 0 or len(tokens) < n:
