@@ -130,13 +130,14 @@ def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -
         doc.para(f"Per method (lowest seed), up to {E.EXAMPLES // 2} wrong predictions and the "
                  "rest right, each from another true class where possible, drawn at random "
                  f"(numpy default_rng({E.EXAMPLE_SEED})) from the explained test clips; wrong "
-                 "ones first. Beside each explanation: the predicted class's template control "
-                 "and the clip's reference description. The constant control, the same text "
+                 "ones first. Beside each explanation: what the clip's tokens read as without "
+                 "the language model, the predicted class's template control and the clip's "
+                 "reference description. The constant control, the same text "
                  "for every clip: " + ("; ".join(constants) if constants else "not stored")
                  + ".")
         doc.table(E.EXAMPLE_HEADERS, examples, "Example explanations, right and wrong",
-                  long=True, spec=tables.ragged(["1.1cm", "3.3cm", "1.5cm", "1.5cm", "0.6cm",
-                                                 "2.5cm", "2.3cm", "2.4cm"]))
+                  long=True, spec=tables.ragged(["1.0cm", "2.4cm", "1.4cm", "1.4cm", "0.6cm",
+                                                 "2.4cm", "2.1cm", "2.0cm", "2.1cm"]))
 
 
 def _confusion_section(doc: Document, groups: list[A.RunGroup], class_names: list[str],
