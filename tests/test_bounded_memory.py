@@ -157,7 +157,13 @@ def test_streamed_descriptions_equal_describing_all_windows_at_once(bundle, monk
     whole = describe_codes(held.kinematics, model.window_codes(held),
                            model.code_vectors.numpy(), 0.08)
     monkeypatch.setattr(stage, "CHUNK_WINDOWS", 16 * 5)  # 5 clips a chunk
-    assert stage.describe_streamed(src, [model], [None], 0.08, [None]) == [whole]
+    described, means = stage.describe_streamed(src, [model], [None], 0.08, [None])
+    assert described == [whole]
+    # each code's mean window (decode.py), streamed, equals the mean over all windows at once
+    codes = model.window_codes(held)
+    for k in np.unique(codes)[:5]:
+        np.testing.assert_allclose(means.means[0][k], held.features[codes == k].mean(0),
+                                   rtol=1e-4, atol=1e-5)
 
 
 def test_vst_epochs_are_logged(bundle, caplog):
