@@ -111,10 +111,12 @@ def _explanation_section(doc: Document, groups: list[A.RunGroup], class_names) -
     if not rows:
         return
     doc.heading("Explanation quality")
-    doc.para("Each score of the model's explanations beside the same score of three control "
+    doc.para("Each score of the model's explanations beside the same score of four control "
              "texts on the same test clips: a constant (the most frequent train explanation), "
-             "the model's texts shuffled across clips, and the predicted class's template (its "
-             "most frequent train explanation). A score a control matches says nothing. "
+             "the model's texts shuffled across clips, the predicted class's template (its "
+             "most frequent train explanation), and what the clip's tokens read as without the "
+             "language model (decoded; '-' for a method without one). A score a control "
+             "matches says nothing. "
              "Reference-based scores compare with each clip's ground-truth motion description; "
              "grounding and consistency need no reference. See the appendix for definitions.")
     doc.table(E.QUALITY_HEADERS, rows, "Explanation quality: model against controls")
