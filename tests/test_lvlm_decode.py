@@ -89,3 +89,26 @@ def test_tokens_removed_still_decode():
     for kept in (tokens[::2], tokens[:1], []):
         decoded = decode_clip(kept, means, WINDOW, STRIDE)
         assert np.isfinite(decoded).all() and decoded.shape[1] >= WINDOW
+
+
+def test_a_stage_stored_without_code_means_gets_them_on_load(tmp_path):
+    from toys import lvlm_method, named_motion_bundle
+
+    from bench.methods.lvlm_var.stage import fit_or_load_vst
+
+    bundle = named_motion_bundle(num_classes=3, train_per_class=4, test_per_class=1)
+    method = lvlm_method(tmp_path, **{"vst.epochs": 2, "vst.vq_epochs": 1})
+    trained, hit = fit_or_load_vst(method, bundle)
+    assert not hit and trained.code_means is not None
+    stored = next((tmp_path / "cache" / "vst").glob("*/code_means.npz"))
+    stored.unlink()  # as a stage from before code means were kept
+    loaded, hit = fit_or_load_vst(method, bundle)
+    assert hit and stored.is_file()
+    for a, b in zip(trained.code_means.means, loaded.code_means.means):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    from bench.data.layouts import get_layout
+
+    method.vst = loaded
+    said = narrate_tokens(method.tokenize(bundle.test, bundle)[0][:2], loaded.code_means, WINDOW,
+                          bundle.fps / 6.0, get_layout(bundle.layout), bundle.fps)
+    assert len(said) == 2 and all(said)

@@ -100,7 +100,10 @@ def _fit_or_load_locked(method, data: DataBundle, target: Path):
         model = _load(target, cfg)
         if model.code_means is None:  # a stage stored before code means were kept
             model.code_means = _code_means(model, clip_windows(method, data.train, data))
-            _write_code_means(model.code_means, target)
+            try:
+                _write_code_means(model.code_means, target)
+            except OSError:  # a read-only (pre-filled) cache: recomputed on each load
+                log.info("VST cache is read-only: code means not stored in %s", target)
         return model, True
     log.info("VST cache miss: training into %s", target)
     train = clip_windows(method, data.train, data, augment=True)
@@ -184,8 +187,8 @@ def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBun
         for key, value in model.train_stats.items():
             stats[key] = stats.get(key, 0.0) + value / len(groups)  # mean over parts
     described, code_means = describe_streamed(windows, models, [c for _, c in groups],
-                                  float(cfg["sem.still_threshold"]),
-                                  [DESCRIBED_BY[name] for name, _ in groups])
+                                              float(cfg["sem.still_threshold"]),
+                                              [DESCRIBED_BY[name] for name, _ in groups])
     descriptions = [d for part in described for d in part]
     return PartsVst([n for n, _ in groups], [c for _, c in groups], models, descriptions, stats,
                     code_means)
