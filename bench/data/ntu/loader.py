@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from bench.data.ntu.names import NAME_PATTERN, parse_sample_name
+from bench.data.ntu.names import NAME_PATTERN, index_by_sample
 from bench.data.ntu.skeleton import NUM_JOINTS, parse_skeleton_file, to_keypoint
 from bench.data.prepared import PaddedArrayFile, check_clip_frames
 from bench.errors import DataError
@@ -24,18 +24,10 @@ def find_skeleton_files(root: str | os.PathLike) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"NTU skeleton directory {root} does not exist")
-    found: dict[str, Path] = {}
-    for path in root.rglob("*.skeleton"):
-        if path.name.startswith("."):  # e.g. macOS "._" resource files left by unzipping
-            continue
-        name = parse_sample_name(path.name).name
-        if name in found:
-            raise DataError(f"NTU sample {name} appears twice under {root}: {found[name]} and "
-                            f"{path}; keep one copy")
-        found[name] = path
+    found = index_by_sample(root, ".skeleton", "sample")
     if not found:
         raise DataError(f"{root} holds no NTU .skeleton files (expected {NAME_PATTERN}.skeleton)")
-    return dict(sorted(found.items()))
+    return found
 
 
 def _load_one(path: Path, max_frames: int | None) -> tuple[np.ndarray, dict]:

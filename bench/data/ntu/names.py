@@ -79,3 +79,21 @@ def is_sample_name(text: str | os.PathLike) -> bool:
 def format_sample_name(setup: int, camera: int, performer: int, replication: int,
                        action: int) -> str:
     return SampleName(setup, camera, performer, replication, action).name
+
+
+def index_by_sample(root, suffix: str, what: str) -> dict:
+    """Sample name -> path of every `*suffix` file under root (recursive: the official archives
+    unpack into nested folders), sorted by name; a name found twice is an error naming both."""
+    from pathlib import Path
+
+    root = Path(root)
+    found: dict = {}
+    for path in root.rglob(f"*{suffix}"):
+        if path.name.startswith("."):  # macOS "._" resource files left by unzipping
+            continue
+        name = parse_sample_name(path.name).name
+        if name in found:
+            raise DataError(f"NTU {what} {name} appears twice under {root}: {found[name]} and "
+                            f"{path}; keep one copy")
+        found[name] = path
+    return dict(sorted(found.items()))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.ntu.names import NAME_PATTERN, parse_sample_name
+from bench.data.ntu.names import NAME_PATTERN, index_by_sample
 from bench.errors import DataError
 
 RGB_SUFFIX = "_rgb.avi"
@@ -37,16 +37,7 @@ def find_rgb_videos(root: str | os.PathLike) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"NTU RGB video directory {root} does not exist")
-    found: dict[str, Path] = {}
-    for path in root.rglob(f"*{RGB_SUFFIX}"):
-        if path.name.startswith("."):  # macOS "._" resource files
-            continue
-        name = parse_sample_name(path.name).name
-        if name in found:
-            raise DataError(f"NTU video {name} appears twice under {root}: {found[name]} and "
-                            f"{path}; keep one copy")
-        found[name] = path
-    return dict(sorted(found.items()))
+    return index_by_sample(root, RGB_SUFFIX, "video")
 
 
 def video_decoder() -> str:
