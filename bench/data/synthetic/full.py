@@ -43,7 +43,7 @@ from numba.extending import intrinsic
 
 from bench.data.ntu.missing_skeletons import missing_skeleton_samples
 from bench.data.synthetic.generator import (DESCRIPTIONS_FILE, META_FILE, SKELETON_DIR,
-                                            perform_scene, setup_camera)
+                                            generate_once, perform_scene, setup_camera)
 from bench.data.synthetic.skeleton import capture_body, draw_performer
 from bench.errors import BenchError
 
@@ -122,16 +122,8 @@ def full_synthetic_root(dataset: str, cache_root: str | os.PathLike, seed: int =
     folder of its own, never mistaken for the small synthetic set of `--data synthetic`)."""
     _check_dataset(dataset)
     root = Path(cache_root) / CACHE_DIR / params_key(dataset, seed)
-    if is_complete(root):
-        return root
-    if root.exists():  # left incomplete by hand: the atomic rename never does that
-        shutil.rmtree(root)
-    try:
-        generate_full(root, dataset, seed=seed, workers=workers, progress=progress)
-    except (BenchError, OSError):
-        if not is_complete(root):  # otherwise another process generated it first
-            raise
-    return root
+    return generate_once(root, is_complete, lambda: generate_full(
+        root, dataset, seed=seed, workers=workers, progress=progress))
 
 
 def is_complete(root: str | os.PathLike) -> bool:

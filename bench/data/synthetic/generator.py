@@ -115,14 +115,20 @@ def generate_ntu(out_dir: str | os.PathLike, *, dataset: str = "ntu60", actions=
 def synthetic_root(params: dict, cache_root: str | os.PathLike) -> Path:
     """cache_root/synthetic/<hash of params and GENERATOR_VERSION>, generated on first use."""
     root = Path(cache_root) / "synthetic" / params_key(params)
-    if is_complete(root):
+    return generate_once(root, is_complete, lambda: generate_ntu(root, **params))
+
+
+def generate_once(root: Path, complete, generate) -> Path:
+    """root, made by generate() unless complete(root) already holds; a concurrent process that
+    finished first (so generate's atomic rename failed) counts as done."""
+    if complete(root):
         return root
     if root.exists():  # left incomplete by hand: the atomic rename never does that
         shutil.rmtree(root)
     try:
-        generate_ntu(root, **params)
+        generate()
     except (BenchError, OSError):
-        if not is_complete(root):  # otherwise another process generated it first
+        if not complete(root):  # otherwise another process generated it first
             raise
     return root
 
