@@ -95,20 +95,26 @@ def decode_clip(tokens: list[int], cm: CodeMeans, window: int, stride: float) ->
     hits = np.zeros(frames)
     velocity, moving = np.zeros((2, frames, 3)), np.zeros(frames)
     centre2 = np.zeros((frames, 3))
+    # poses from each window's inner samples only: its end samples fall where the overlapping
+    # neighbours' codes also lay theirs, and averaging them blurs the motion. Chosen on the
+    # validation subjects of synthetic NTU60 X-Sub (VST fit on the train part), the decoded
+    # narratives against the ground truth / the val skeletons: ROUGE-L 0.546 -> 0.551,
+    # grounding 0.768 -> 0.784
+    inner = slice(1, pf - 1) if pf > 2 else slice(None)
     for w in range(n):
         s = int(round(w * stride))
         at = np.round(np.linspace(s, s + window - 1, pf)).astype(int)
-        hits[at] += 1
+        hits[at[inner]] += 1
         moving[at[0]:at[-1]] += 1
         for p in range(2):
             block = feat[w, p * per_person:(p + 1) * per_person]
             pose = block[:pf * v * 3].reshape(pf, v, 3)
             centre = block[pf * v * 3 + v * 3:].reshape(pf, 3)
-            np.add.at(poses[p], at, pose)
+            np.add.at(poses[p], at[inner], pose[inner])
             for f in range(pf - 1):
                 velocity[p, at[f]:at[f + 1]] += (centre[f + 1] - centre[f]) / max(at[f + 1] - at[f], 1)
             if p == 1:
-                np.add.at(centre2, at, centre)
+                np.add.at(centre2, at[inner], centre[inner])
     t, have = np.arange(frames), hits > 0
 
     def fill(x: np.ndarray) -> np.ndarray:  # (frames, ...) known at the sampled frames only
