@@ -61,14 +61,19 @@ def test_fit_predict_narrates_and_gives_the_same_predictions_on_a_cache_hit(bund
     assert first.stats["vst_test_tokens_per_clip"] >= 8  # unmerged window tokens
 
 
-def test_one_codebook_per_body_part(bundle, tmp_path):
+def test_one_codebook_per_body_part(bundle, tmp_path, monkeypatch):
+    from bench import progress
     from bench.methods.lvlm_var.parts import PART_GROUPS
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
+    steps = []
+    monkeypatch.setattr(progress, "step", lambda done, total, label: steps.append((done, total)))
     m = lvlm_method(tmp_path, **{"vst.parts": "body5", "vst.codebook": 8, "vst.epochs": 5,
                                  "vst.vq_epochs": 2})
     m.vst, hit = fit_or_load_vst(m, bundle)
     parts = len(PART_GROUPS["body5"])
+    # the parts' epochs are one progress count (so its ETA spans them), not five restarts
+    assert steps == [(i, 7 * parts) for i in range(1, 7 * parts + 1)]
     assert m.vst.size == 8 * parts and len(m.vst.descriptions) == 8 * parts
     tokens, stats = m.tokenize(bundle.test, bundle)
     for seq in tokens:  # whole windows, in part order

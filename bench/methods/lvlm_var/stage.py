@@ -170,6 +170,7 @@ def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBun
     """vst.parts: one VST per body part on its own columns, described by that part alone."""
     from bench.data.layouts import get_layout
     from bench.data.body import with_virtual_joints
+    from bench.methods.lvlm_var.codebook import EpochLog
     from bench.methods.lvlm_var.parts import DESCRIBED_BY, PartsVst, group_columns
     from bench.methods.lvlm_var.vqvae import CONTEXT_BLOCKS
 
@@ -179,10 +180,12 @@ def _train_parts(train: ClipWindows, windows: ClipWindows, labels, data: DataBun
                            cfg["vst.parts"], int(cfg["vst.pose_frames"]),
                            CONTEXT_BLOCKS[cfg["vst.context"]])
     models, stats = [], {}
+    epochs = EpochLog(len(groups) * (int(cfg["vst.epochs"]) + int(cfg["vst.vq_epochs"])))
     for k, (name, cols) in enumerate(groups):
         log.info("vst part %d/%d: %s", k + 1, len(groups), name)
         model = train_vst(train, labels, data.num_classes, section(cfg, "vst"),
-                          stage_seed(seed, f"vst-part-{k}"), layout=data.layout, columns=cols)
+                          stage_seed(seed, f"vst-part-{k}"), layout=data.layout, columns=cols,
+                          epochs=epochs)
         models.append(model)
         for key, value in model.train_stats.items():
             stats[key] = stats.get(key, 0.0) + value / len(groups)  # mean over parts

@@ -477,17 +477,18 @@ def code_stats(codes: np.ndarray, windows: WindowSet, size: int) -> dict:
 
 def train_vst(windows: WindowSet | ClipWindows, clip_labels: np.ndarray, num_classes: int,
               cfg: dict, seed: int, device: str | None = None, layout: str = "",
-              columns: np.ndarray | None = None) -> VstModel:
+              columns: np.ndarray | None = None, epochs: EpochLog | None = None) -> VstModel:
     """Fit encoder and codebook on train windows (cfg: the `vst.*` section, prefix stripped;
     `layout`: the skeleton layout's name, for the graph encoder). `windows`: held in memory, or
     a ClipWindows that makes them (and the perturbed copies) a chunk of clips at a time;
     `clip_labels`: one per clip (unit) of it; `columns`: train on these feature columns only
-    (a body part's). On a GPU when there is one (NTU's millions of windows), else on one CPU
+    (a body part's); `epochs`: the progress log to count epochs in (one VST per body part
+    shares one, so progress and ETA span all parts). On a GPU when there is one (NTU's millions of windows), else on one CPU
     thread; the model comes back on the CPU either way (tokenisation runs there)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     with single_thread() if device == "cpu" else contextlib.nullcontext():
         model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device),
-                           layout, columns)
+                           layout, columns, epochs)
     model.encoder.cpu()
     model.quantizer.cpu()
     model.mean, model.std = model.mean.cpu(), model.std.cpu()
@@ -495,7 +496,7 @@ def train_vst(windows: WindowSet | ClipWindows, clip_labels: np.ndarray, num_cla
 
 
 def _train_vst(windows, clip_labels: np.ndarray, num_classes: int, cfg: dict, seed: int,
-               device: torch.device, layout: str, columns) -> VstModel:
+               device: torch.device, layout: str, columns, epochs: EpochLog | None) -> VstModel:
     gen = torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
     target = None
@@ -511,7 +512,7 @@ def _train_vst(windows, clip_labels: np.ndarray, num_classes: int, cfg: dict, se
     model = VstModel(enc, vq, data.mean, data.std, 0.0, spec=spec)
     log.info("vst: %d windows of %d clips (with perturbed copies) on %s, %d + %d epochs",
              len(data), data.units, device, int(cfg["epochs"]), int(cfg["vq_epochs"]))
-    epochs = EpochLog(int(cfg["epochs"]) + int(cfg["vq_epochs"]))
+    epochs = epochs or EpochLog(int(cfg["epochs"]) + int(cfg["vq_epochs"]))
     if cfg["objective"] == "reconstruct":
         from bench.methods.lvlm_var.vqvae import train_vqvae
         stats = train_vqvae(cfg, gen, enc, data, vq, epochs)
