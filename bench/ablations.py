@@ -24,7 +24,12 @@ class AblationSpec:
         return self.key or self.name
 
     def grid(self, profile: str) -> list:
-        grid = self.values.get(profile) or self.values.get("paper")
+        """The profile's grid, else that of the nearest longer budget that has one (quick: cpu's;
+        "paper" is always there)."""
+        from bench.recipes import PROFILES
+
+        longer = PROFILES[PROFILES.index(profile):] if profile in PROFILES else ("paper",)
+        grid = next((self.values[p] for p in longer if self.values.get(p)), None)
         if not grid:
             raise BenchError(f"{self.name} has no default grid: give its values with --values")
         return list(grid)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.recipes import PROFILES
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -18,7 +19,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "on xsub_val)")
     p.add_argument("--fps", type=float, help="with --data FILE.pkl: its frame rate (default 30, "
                    "NTU's); LVLM-VAR's token rate is per second")
-    p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
+    p.add_argument("--profile", default="cpu", help=f"{' | '.join(PROFILES)} (default: cpu)")
     p.add_argument("--seeds", help="comma-separated seeds (default: the suite's, suites/*.toml: "
                    "0 for synthetic suites, 0,1,2 for real-data ones)")
     p.add_argument("--out", default="bench-out", help="output folder (default: ./bench-out)")
@@ -49,7 +50,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, metavar="N",
                    help="at most N test samples per class (the first N by sample id), for quick "
                    "checks; part of the split manifest, so limited runs are runs of their own and "
-                   "their reports say so")
+                   "their reports say so (default: the profile's own, suites/protocol.toml: 3 for "
+                   "quick, none otherwise)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a method config field in every planned run that has it, e.g. "
                    "--set stream=bone (repeatable; VALUE is read as JSON, else as text)")
@@ -96,8 +98,9 @@ def _source(args, suite_name, default_suite=None):
 
     suite, ref = choose_data(suite_name, args.data_root, args.data, args.layout, args.split,
                              args.fps, default_suite or DEFAULT_SUITE)
-    if args.limit is not None:
-        ref = dataclasses.replace(ref, limit=args.limit)
+    limit = suite.limit_for(args.profile, args.limit)  # the profile's own (quick) unless given
+    if limit is not None:
+        ref = dataclasses.replace(ref, limit=limit)
     return suite, resolve_source(suite, ref)
 
 
@@ -364,13 +367,13 @@ def cmd_report(args) -> int:
         runs = [r for r in results if r["spec"]["suite"] == suite.name
                 and r["spec"]["method"] == ablation.method]
         chosen = _of_limit(_of_profile(runs, profile, args.profile, f"ablation {ablation.name}", store),
-                           args.limit, f"ablation {ablation.name}", store)
+                           suite.limit_for(profile, args.limit), f"ablation {ablation.name}", store)
         path = ablation_report(store, ablation, suite, chosen, _synthetic(chosen))
     else:
         suite = _stored_suite(args.suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name]
         chosen = _of_limit(_of_profile(runs, profile, args.profile, f"suite {suite.name}", store),
-                           args.limit, f"suite {suite.name}", store)
+                           suite.limit_for(profile, args.limit), f"suite {suite.name}", store)
         path = _suite_report(store, suite, chosen, _synthetic(chosen))
     for fmt in formats:
         print(path.with_name(REPORT_FILES[fmt]))
@@ -571,21 +574,21 @@ def build_parser() -> argparse.ArgumentParser:
                    "pickle's suite is FILE.pkl-<split>)")
     p.add_argument("--ablation", help="report an ablation instead (e.g. vst.codebook), on its "
                    "default suite unless --suite is given")
-    p.add_argument("--profile", help="the profile of the runs to report: smoke | cpu | paper "
-                   "(default: cpu)")
+    p.add_argument("--profile", help="the profile of the runs to report: "
+                   f"{' | '.join(PROFILES)} (default: cpu)")
     p.add_argument("--format", default="md,tex", help="which of the written files' paths to "
                    "print: md, tex, json, csv, comma-separated (default: md,tex); all four are "
                    "always written")
     p.add_argument("--out", default="bench-out", help="the output folder the runs are stored "
                    "in (default: ./bench-out)")
     p.add_argument("--limit", type=int, metavar="N", help="report the runs made with --limit N "
-                   "(default: the runs without --limit)")
+                   "(default: the profile's own, as for bench run: 3 for quick, else none)")
     p.set_defaults(fn=cmd_report)
     _add_data_parser(sub.add_parser("data", help="synthetic data, preparation and checks"))
     p = sub.add_parser("config", help="print the resolved config (JSON) a run of METHOD would "
                        "use, checked as at plan time")
     p.add_argument("method", help="a method name (bench list methods)")
-    p.add_argument("--profile", default="cpu", help="smoke | cpu | paper (default: cpu)")
+    p.add_argument("--profile", default="cpu", help=f"{' | '.join(PROFILES)} (default: cpu)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a config field, as for bench run (repeatable)")
     p.add_argument("--allow-any-config", action="store_true",

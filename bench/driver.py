@@ -78,6 +78,9 @@ def plan_lines(specs: list[RunSpec], store: Store, axes: tuple[str, ...] = ()) -
                                            state) if x))
     lines.append(f"# {len(lines)} runs: {counts['done']} done, {counts['failed']} failed, "
                  f"{counts['pending']} pending")
+    limits = sorted({s.data.limit for s in specs if s.data.limit})
+    if limits:  # a profile's own limit (quick) applies without --limit being typed
+        lines.append(f"# --limit {', '.join(map(str, limits))}: test samples capped per class")
     return lines
 
 

@@ -6,9 +6,8 @@ import itertools
 from bench.ablations import AblationSpec, Sweep, set_config_value
 from bench.data.datasets import DataSource
 from bench.errors import BenchError
+from bench.recipes import PROFILES
 from bench.specs import RunSpec, canonical_json
-
-PROFILES = ("smoke", "cpu", "paper")
 
 
 def method_config(method: str, profile: str, fit_on: str | None = None) -> dict:

@@ -12,6 +12,12 @@ from pathlib import Path
 from bench.errors import BenchError
 from bench.paths import content_dir
 
+# Every profile a run can name, shortest budget first; the one list the planner, the zoo, knn
+# and LVLM-VAR's recipe file are checked against. smoke: tests (seconds); quick: the README's
+# main command (its suite in 15 minutes on 2 cores); cpu: the CPU recipes the README's numbers
+# come from; paper: the published recipes (GPUs).
+PROFILES = ("smoke", "quick", "cpu", "paper")
+
 
 @functools.cache
 def _read(name: str) -> dict[str, dict]:

@@ -36,9 +36,15 @@ class SuiteSpec:
     seeds: tuple[int, ...] = (0,)  # what `bench run` runs without --seeds
     # profile -> what every method fits on ("train" or "train+val"; suites/protocol.toml)
     fit_on: dict = field(default_factory=lambda: dict(DEFAULT_FIT_ON))
+    # profile -> test samples per class its runs use when no --limit is given (quick)
+    limit: dict = field(default_factory=lambda: dict(DEFAULT_LIMIT))
 
     def fit_on_for(self, profile: str) -> str:
         return self.fit_on.get(profile, "train")
+
+    def limit_for(self, profile: str, given: int | None = None) -> int | None:
+        """Test samples per class: `--limit N` when given, else the profile's own (or none)."""
+        return given if given is not None else self.limit.get(profile)
 
     def protocol_line(self, profile: str) -> str:
         """The protocol in one line, as the report prints it above the accuracy table."""
@@ -47,7 +53,10 @@ class SuiteSpec:
                "so on the validation part" if fit == "train" else
                "every method fits on the whole official train split (train + validation); "
                "nothing is selected on validation (GCNs keep their last epoch)")
-        return f"Protocol ({profile}): {how}."
+        limit = self.limit_for(profile)
+        tested = (f"; every method is tested on the first {limit} test clips of each class "
+                  f"(the {profile} budget)" if limit else "")
+        return f"Protocol ({profile}): {how}{tested}."
 
 
 def _read(path) -> dict:
@@ -57,19 +66,23 @@ def _read(path) -> dict:
         raise BenchError(f"suite file {path}: {exc}") from None
 
 
-def _protocol(table: dict, where) -> tuple[tuple[int, ...], dict]:
-    seeds, fit_on = table.get("seeds"), table.get("fit_on", {})
+def _protocol(table: dict, where) -> tuple[tuple[int, ...], dict, dict]:
+    seeds, fit_on, limit = table.get("seeds"), table.get("fit_on", {}), table.get("limit", {})
     if not (isinstance(seeds, list) and seeds and all(isinstance(s, int) and s >= 0
                                                        for s in seeds)):
         raise BenchError(f"{where}: seeds={seeds!r}; expected a list of non-negative integers")
     if not isinstance(fit_on, dict) or any(v not in FIT_ON for v in fit_on.values()):
         raise BenchError(f"{where}: fit_on={fit_on!r}; expected a table profile = one of "
                          f"{FIT_ON}")
-    return tuple(seeds), fit_on
+    if not isinstance(limit, dict) or any(not isinstance(v, int) or isinstance(v, bool) or v < 1
+                                          for v in limit.values()):
+        raise BenchError(f"{where}: limit={limit!r}; expected a table profile = a positive "
+                         f"number of test samples per class")
+    return tuple(seeds), fit_on, limit
 
 
 _DEFAULT = _read(content_dir("suites") / "protocol.toml")
-DEFAULT_SEEDS, DEFAULT_FIT_ON = _protocol(_DEFAULT, "suites/protocol.toml")
+DEFAULT_SEEDS, DEFAULT_FIT_ON, DEFAULT_LIMIT = _protocol(_DEFAULT, "suites/protocol.toml")
 
 
 def suite_from_file(path) -> SuiteSpec:
@@ -83,7 +96,8 @@ optional tables [synthetic] (the stand-in `--data synthetic` generates) and [pro
     dataset = table["dataset"]
     protocol = {**_DEFAULT, "fit_on": dict(DEFAULT_FIT_ON), **table.get("protocol", {})}
     protocol["fit_on"] = {**DEFAULT_FIT_ON, **protocol["fit_on"]}
-    seeds, fit_on = _protocol(protocol, where)
+    protocol["limit"] = {**DEFAULT_LIMIT, **protocol.get("limit", {})}
+    seeds, fit_on, limit = _protocol(protocol, where)
     facts: dict = {}
     if dataset in kinect_v1_classes.ACTIONS:  # the dataset's own class names and frame rate
         actions = kinect_v1_classes.ACTIONS[dataset]
@@ -105,7 +119,7 @@ optional tables [synthetic] (the stand-in `--data synthetic` generates) and [pro
                      "seed": int(syn.get("seed", 0))}
     return SuiteSpec(path.stem, dataset, table["split"], tuple(table["methods"]),
                      table["description"], num_actions, synthetic, seeds=seeds, fit_on=fit_on,
-                     **facts)
+                     limit=limit, **facts)
 
 
 for _path in sorted(content_dir("suites").glob("*.toml")):

@@ -50,8 +50,13 @@ def _baseline_config(name: str, profile: str) -> dict:
     return config.get("gcn_config", config)  # a fusion's GCN config
 
 
-@pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
-@pytest.mark.parametrize("name", SKELETON_BASELINES)
+# every skeleton baseline has smoke, cpu and paper files; quick (the main command's budget) only
+# the methods of that command
+PROFILE_FILES = [(n, p) for n in SKELETON_BASELINES for p in ("smoke", "cpu", "paper")]
+PROFILE_FILES.append(("stgcn", "quick"))
+
+
+@pytest.mark.parametrize("name, profile", PROFILE_FILES)
 def test_baseline_file_agrees_with_its_profile(name, profile):
     """default_config(profile) (the file's `bench` block) is the whole truth: applying it to its
     own baseline file (which inherits MMAction2's recipe) changes nothing but checkpoint
@@ -103,8 +108,9 @@ def test_a_value_edited_in_a_block_is_what_the_mmaction2_config_uses(tmp_path, m
     assert METHODS.get("ctrgcn").default_config("cpu")["epochs"] == 24
 
 
-@pytest.mark.parametrize("profile", ["smoke", "cpu"])
-@pytest.mark.parametrize("name", ["stgcn", "aagcn", "stgcnpp", "ctrgcn", "msg3d", "posec3d"])
+@pytest.mark.parametrize("name, profile", [
+    (n, p) for n in ["stgcn", "aagcn", "stgcnpp", "ctrgcn", "msg3d", "posec3d"]
+    for p in ["smoke", "cpu"]] + [("stgcn", "quick")])
 def test_small_profiles_are_the_paper_recipe_with_the_profile_values(name, profile):
     """smoke/cpu files = the paper file + the profile's values: same model type and options,
     pipeline, optimiser and schedule otherwise (only the logging interval differs)."""

@@ -106,3 +106,29 @@ def test_a_non_positive_limit_is_one_line(limit, capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert err == f"bench: error: --limit {limit}: expected a positive number of test samples " \
                   f"per class"
+
+
+def test_a_profile_tests_on_its_own_limit_unless_told(tmp_path, monkeypatch, capsys):
+    """A protocol may give a profile a limit of its own (suites/protocol.toml: quick, 3): its
+    runs and reports use it without --limit, the protocol line says so, and --limit N still
+    overrides it. mini-xsub has 3 test clips per class, so the test gives quick 2."""
+    suite = dataclasses.replace(SUITES.get("mini-xsub"), limit={"quick": 2})
+    monkeypatch.setitem(SUITES._entries, "mini-xsub", suite)
+    out = tmp_path / "out"
+    run = ["run", "--suite", "mini-xsub", "--data", "synthetic", "--profile", "quick",
+           "--methods", "knn", "--out", str(out)]
+    assert main([*run, "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "# --limit 2: test samples capped per class"
+    assert main(run) == 0 and main([*run, "--limit", "1"]) == 0
+    limits = sorted(json.loads((d / "spec.json").read_text())["data"]["limit"]
+                    for d in (out / "runs").iterdir() if not d.name.startswith("."))
+    assert limits == [1, 2]
+    assert main(["report", "--suite", "mini-xsub", "--profile", "quick", "--out", str(out),
+                 "--format", "json"]) == 0
+    folder = out / "reports" / "mini-xsub"
+    assert {r["limit"] for r in json.loads((folder / "results.json").read_text())} == {2}
+    md = (folder / "report.md").read_text()
+    assert "tested on the first 2 test clips of each class (the quick budget)" in md
+    assert "(--limit 2: test samples capped per class)" in md
+    assert SUITES.get("ntu60-xsub").limit_for("quick") == 3  # the shipped protocol's
+    assert SUITES.get("ntu60-xsub").limit_for("cpu") is None

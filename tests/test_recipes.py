@@ -47,7 +47,7 @@ def test_an_unknown_profile_names_the_file_and_the_choices(recipe_dir):
 def test_lvlm_var_profiles_come_from_its_recipe_file_and_pass_the_schema():
     from bench.methods.lvlm_var.config import PROFILES, check_config, default_config
 
-    assert PROFILES == ("smoke", "cpu", "paper")
+    assert PROFILES == recipes.PROFILES  # every profile, in the same order
     base = recipes.base("lvlm_var")
     for profile in PROFILES:
         config = check_config(default_config(profile))
@@ -162,7 +162,8 @@ def test_a_block_missing_a_key_or_a_profile_file_is_refused(baseline_dir):
     (baseline_dir / "toy_smoke.py").write_text("bench = dict(epochs=2)\n")
     with pytest.raises(BenchError, match=r"toy_smoke.py: its bench block lacks \['auto_scale_lr'"):
         _toy_method().default_config("smoke")
-    with pytest.raises(BenchError, match=r"toy_paper.py: cannot read it"):
+    with pytest.raises(BenchError, match=r"Toy: no 'paper' recipe \(\S+toy_paper.py does not "
+                       r"exist\); its profiles: smoke$"):
         _toy_method().default_config("paper")
     with pytest.raises(BenchError, match=r"Toy: unknown profile 'fast'"):
         _toy_method().default_config("fast")

@@ -40,6 +40,8 @@ def test_a_suite_file_may_override_the_protocol(tmp_path):
      "seeds=.-1.; expected a list of non-negative integers"),
     ('description = "x"\ndataset = "ntu60"\nsplit = "xsub"\nmethods = []\n'
      '[protocol.fit_on]\ncpu = "test"\n', "fit_on="),
+    ('description = "x"\ndataset = "ntu60"\nsplit = "xsub"\nmethods = []\n'
+     '[protocol.limit]\nquick = 0\n', "limit=.*expected a table profile = a positive number"),
 ])
 def test_a_broken_suite_file_is_one_line_naming_it(tmp_path, body, message):
     path = tmp_path / "bad.toml"

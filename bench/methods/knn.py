@@ -27,8 +27,10 @@ class KNN(Method):
 
     @classmethod
     def default_config(cls, profile: str) -> dict:
-        if profile not in ("smoke", "cpu", "paper"):
-            raise BenchError(f"KNN: unknown profile {profile!r}")
+        from bench.recipes import PROFILES
+
+        if profile not in PROFILES:
+            raise BenchError(f"KNN: unknown profile {profile!r}; expected one of {PROFILES}")
         # knn selects nothing on val: outside smoke it uses the whole official train split, as
         # the GCNs' cpu recipe (fit_on train+val) and LVLM-VAR do, so a table compares like with like
         return {"frames": 32, "persons": 2, "metric": "cosine",

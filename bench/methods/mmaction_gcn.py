@@ -69,18 +69,24 @@ class MMActionGCN(Method):
     """Base for MMAction2 GCN recognizers; a subclass names its baseline files (RECIPE)."""
 
     RECIPE = ""  # profile p runs baselines/<RECIPE>_<p>.py with that file's `bench` block
-    PROFILES = ("smoke", "cpu", "paper")
     KEYS = RECIPE_KEYS | {"stream"}  # every block holds these ...
     OPTIONAL_KEYS = frozenset({"augment", "fit_on", "min_epoch_clips"})  # ... and may hold these
 
     @classmethod
     def recipe_file(cls, profile: str) -> Path:
         from bench.paths import content_dir
+        from bench.recipes import PROFILES
 
-        if profile not in cls.PROFILES:
+        if profile not in PROFILES:
             raise BenchError(f"{cls.__name__}: unknown profile {profile!r}; "
-                             f"expected one of {sorted(cls.PROFILES)}")
-        return content_dir("baselines") / f"{cls.RECIPE}_{profile}.py"
+                             f"expected one of {PROFILES}")
+        path = content_dir("baselines") / f"{cls.RECIPE}_{profile}.py"
+        if not path.is_file():  # not every profile has a recipe for every model (quick)
+            have = [p for p in PROFILES
+                    if (content_dir("baselines") / f"{cls.RECIPE}_{p}.py").is_file()]
+            raise BenchError(f"{cls.__name__}: no {profile!r} recipe ({path} does not exist); "
+                             f"its profiles: {', '.join(have)}")
+        return path
 
     @classmethod
     def default_config(cls, profile: str) -> dict:

@@ -118,8 +118,9 @@ COLUMN_NOTES = [
      "failed."),
     ("Reported top-1 (%)", "top-1 as the cited source publishes it for the real dataset; not "
      "measured here."),
-    ("Measured here: run", "the method and profile of this report that stands for the published "
-     "method (of several profiles: paper, else cpu, else smoke)."),
+    ("Measured here: run", "the run of this report that stands for the published method: the "
+     "same method at the published recipe's profile (paper) and, where the entry names them, "
+     "its config values; runs of other profiles are not compared."),
     ("Measured top-1 (%)", "that run's top-1 here (mean over seeds)."),
     ("Measured - reported", "measured minus reported top-1, in points (n/a on synthetic data)."),
     ("Metric", "the explanation score of the row (defined above)."),
