@@ -29,6 +29,8 @@ def test_multi_axis_grid_is_the_cartesian_product_times_seeds():
     sweep = resolve_sweep("vst.codebook,lora.rank")
     assert sweep.config_keys == ("vst.codebook", "lora.rank") and sweep.method == "lvlm_var"
     assert sweep.grids("smoke") == [[8, 16, 32], [2, 4, 8]]
+    # a profile without a grid of its own takes the next longer budget's (quick: cpu's)
+    assert sweep.grids("quick") == sweep.grids("cpu") != sweep.grids("paper")
     grids = sweep.grids("smoke", "8,16;2,4")
     specs = plan_sweep(SOURCE, sweep, grids, "smoke", [0, 1, 2])
     assert len(specs) == 2 * 2 * 3 == len({s.run_id for s in specs})
