@@ -64,9 +64,11 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0, track=()) -> dict:
         if predictions.texts is not None and bundle.test.descriptions is not None:
             # Stored beside each explanation so reports can re-score without the dataset.
             predictions.extra["reference"] = list(bundle.test.descriptions)
+        progress.step(0, 1, "scoring")  # explanation scores load MiniLM: a minute on a CPU
         if predictions.texts is not None:  # what each test skeleton shows, for grounding
             predictions.extra["motion_facts"] = _motion_facts(bundle)
         metrics = score(predictions)
+        progress.step(1, 1, "scoring")
         metrics.update(method.diagnostics())
         # split sizes, so a report states them without the data (num_test: from score)
         counts = bundle.manifest.counts()

@@ -35,13 +35,20 @@ def test_cited_tokens_are_those_whose_code_makes_the_texts_claim():
     assert cited_positions(tokens, "", descriptions) == []
 
 
-def test_fit_predict_narrates_and_gives_the_same_predictions_on_a_cache_hit(bundle, tmp_path):
+def test_fit_predict_narrates_and_gives_the_same_predictions_on_a_cache_hit(bundle, tmp_path,
+                                                                           monkeypatch):
+    from bench import progress
     from bench.methods.lvlm_var.narrator import narrate
 
     first = lvlm_method(tmp_path, **{"lvlm.epochs": 2.0})
     first.fit(bundle)
     assert first.stats["vst_cache_hit"] == 0.0
+    steps = []
+    monkeypatch.setattr(progress, "step", lambda *a: steps.append(a))
     p1 = first.predict(bundle.test, bundle)
+    # after the predictions, the controls are a stage of the live view, step by step
+    assert [s for s in steps if s[2] == "controls"] == [(i, 3, "controls") for i in range(4)]
+    assert steps[-1] == (3, 3, "controls")
     second = lvlm_method(tmp_path, **{"lvlm.epochs": 2.0})  # same cache folder: the VST is read
     second.fit(bundle)
     assert second.stats["vst_cache_hit"] == 1.0

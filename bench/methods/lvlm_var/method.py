@@ -21,6 +21,15 @@ from bench.methods.lvlm_var.vst import VstModel, clip_tokens, code_stats, encode
 from bench.specs import Predictions
 
 log = logging.getLogger("bench")
+# What runs after the test predictions, in order: the live view shows it as one stage of steps
+# (minutes on a CPU: each re-scores test clips with the LM or trains a classifier).
+CONTROLS_LABEL = "controls"
+CONTROL_STAGES = ("erasure test", "shuffled-order control", "token-only baselines")
+
+
+def _control_done(stage: str, started: float) -> None:
+    progress.step(CONTROL_STAGES.index(stage) + 1, len(CONTROL_STAGES), CONTROLS_LABEL)
+    log.info("lvlm %s done (%.1fs)", stage, time.perf_counter() - started)
 
 
 def explanation_context(targets: list[str], labels: np.ndarray, num_classes: int,
@@ -277,10 +286,12 @@ class LvlmVar(Method):
         token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
         from bench.methods.lvlm_var.faithfulness import erasure_test
         t0 = time.perf_counter()  # ERASER: re-score a subset without / with only the cited tokens
+        progress.step(0, len(CONTROL_STAGES), CONTROLS_LABEL)
         erasure = erasure_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
                                self.vst.descriptions, int(cfg["eval.faithfulness_samples"]),
                                self.seed, bs)
         self.stats["lvlm_faithfulness_s"] = time.perf_counter() - t0
+        _control_done("erasure test", t0)
         self._controls(tokens, scores, split, data)
         return Predictions(list(split.sample_ids), split.labels, scores, texts,
                            extra={"tokens": tokens, "answer": answers, "token_text": token_text,
@@ -307,11 +318,13 @@ class LvlmVar(Method):
                                       for i in range(0, len(shuffled), bs)])
         self.stats["lm_top1"] = top1(scores)
         self.stats["lm_shuffled_order_top1"] = top1(lm_shuffled)
+        _control_done("shuffled-order control", t0)
         if self.config["eval.token_baselines"]:
             args = (self._train_tokens, self._train_labels, tokens, self.vst.size,
                     data.num_classes, self.seed)
             self.stats["token_bow_top1"] = top1(bag_of_tokens_scores(*args)[0])
             self.stats["token_seq_top1"] = top1(sequence_model_scores(*args)[0])
+        _control_done("token-only baselines", t0)
         self.stats["controls_s"] = time.perf_counter() - t0
 
     def _inference_weights(self) -> None:
