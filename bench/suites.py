@@ -1,7 +1,8 @@
 """Suites: a split protocol on a dataset + the methods it compares + the synthetic stand-in for it.
 
 Each suite is a file in `suites/` (`<name>.toml`); `suites/protocol.toml` is the protocol (what
-every method fits on, per profile; default seeds) that a suite's own `[protocol]` table may
+every method fits on, per profile; default seeds; the test clips per class a profile is limited
+to) that a suite's own `[protocol]` table may
 override. A dataset's own facts (class names, frame rate, layout) come from the dataset, not
 from the suite file.
 """
