@@ -40,7 +40,9 @@ def check_config(method: str, config: dict) -> None:
         check = CONFIG_CHECKS.get(method)
     else:  # the recipe's own values are the schema: types, and signs of numbers
         cls = METHODS.get(method)
-        check_like_defaults(method, config, cls.default_config("cpu"))
+        defaults = {k: v for k, v in cls.default_config("cpu").items()
+                    if k not in cls.OWN_CHECKS}
+        check_like_defaults(method, config, defaults)
         check = cls.check_config
     try:
         check(dict(config))

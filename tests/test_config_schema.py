@@ -28,6 +28,9 @@ def _config(method: str, **changes) -> dict:
     ("stgcn", {"lr": -0.1}, "lr=-0.1; expected >= 0"),
     ("stgcn", {"model__backbone__base_channels": "x"}, "model.backbone.base_channels='x'"),
     ("noop", {"sleep_s": "long"}, "sleep_s='long'"),
+    # augment is checked by the GCNs themselves (OWN_CHECKS): null or angles >= 0
+    ("stgcn", {"augment__yaw_deg": -5}, "augment.yaw_deg=-5; expected null or {yaw_deg"),
+    ("stgcn", {"augment": 3}, "augment=3; expected null or"),
 ])
 def test_a_value_unlike_the_recipe_is_refused_in_one_line(method, change, message):
     with pytest.raises(BenchError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -38,6 +41,8 @@ def test_a_value_unlike_the_recipe_is_refused_in_one_line(method, change, messag
     ("knn", {"frames": 16, "metric": "euclidean", "include_val": False}),
     ("stgcn", {"lr": 1, "epochs": 2, "stream": "bone", "checkpoint": "last"}),  # int for float
     ("tsn", {"video_root": "/data/rgb"}),  # a None default takes anything
+    ("stgcn", {"augment": None}),  # augmentation off
+    ("stgcn", {"augment": {"yaw_deg": 0, "tilt_deg": 0, "scale": 0}}),  # 0 degrees is no count
 ])
 def test_values_like_the_recipe_pass(method, change):
     check_config(method, _config(method, **change))

@@ -28,6 +28,11 @@ class Method:
         "train" or "train+val". The default sets the config's `fit_on` field where it has one."""
         return {**config, "fit_on": fit_on} if "fit_on" in config else config
 
+    # Config fields whose values check_config validates itself: the generic plan-time check
+    # (plan.check_like_defaults: the type and sign of each default) skips them, e.g. a field
+    # that may be null or whose numbers are not counts.
+    OWN_CHECKS: frozenset = frozenset()
+
     @classmethod
     def check_config(cls, config: dict) -> None:
         """Raise BenchError (one line naming the field) if `config` cannot run. Called at plan time

@@ -71,6 +71,13 @@ class MMActionGCN(Method):
     RECIPE = ""  # profile p runs baselines/<RECIPE>_<p>.py with that file's `bench` block
     KEYS = RECIPE_KEYS | {"stream"}  # every block holds these ...
     OPTIONAL_KEYS = frozenset({"augment", "fit_on", "min_epoch_clips"})  # ... and may hold these
+    # augment: null (off) or {yaw_deg, tilt_deg, scale}, each >= 0 (0 degrees is not a count)
+    OWN_CHECKS = frozenset({"augment"})
+
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        check_fit_on(config, cls.__name__)
+        check_augment(config, cls.__name__)
 
     @classmethod
     def recipe_file(cls, profile: str) -> Path:
