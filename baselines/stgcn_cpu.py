@@ -30,7 +30,9 @@ bench = dict(
     val_interval=1, checkpoint='best', deterministic=False, nproc=1,
     # PYSKL trains with random rotation and scaling: each training clip turned about the vertical
     # by up to 30 degrees, tilted by up to 10, scaled by up to 10% per axis (bench's
-    # RandomRotScale, right after pre-normalisation).
+    # RandomRotScale, right after pre-normalisation). Checked on UTD-MHAD's validation subject
+    # (fit on the other odd subjects, seed 0, best epoch): 96.3% top-1 with it, 92.6% without
+    # (--set augment=null).
     augment=dict(yaw_deg=30, tilt_deg=10, scale=0.1),
     # Trained on train+val: once the settings are fixed, the subject held out for validation is
     # training data too (the last epoch is kept).
