@@ -17,7 +17,9 @@ bench = dict(
     # 6 stages of 32/64/128 channels instead of 10 stages of 64/128/256 (16/32/64 reached 79% val
     # top-1 on UTD-MHAD with the augmentation below, 32/64/128 96%, 1-NN 86%); single-person
     # data formats one person, not the recipe's two (bench's limit_persons), which halves the
-    # work and pays for the width. Dropout 0.3 before the classifier.
+    # work and pays for the width. Dropout 0.3 before the classifier (a priori; on UTD-MHAD's
+    # validation subject, seed 0, best epoch: 96.3% with it, 98.1% with none, 2 of 108 clips:
+    # kept until three seeds say more).
     model=dict(backbone=dict(base_channels=32, num_stages=6, inflate_stages=[3, 5],
                              down_stages=[3, 5]),
                cls_head=dict(in_channels=128, dropout=0.3)),
