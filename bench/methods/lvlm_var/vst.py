@@ -483,8 +483,9 @@ def train_vst(windows: WindowSet | ClipWindows, clip_labels: np.ndarray, num_cla
     a ClipWindows that makes them (and the perturbed copies) a chunk of clips at a time;
     `clip_labels`: one per clip (unit) of it; `columns`: train on these feature columns only
     (a body part's); `epochs`: the progress log to count epochs in (one VST per body part
-    shares one, so progress and ETA span all parts). On a GPU when there is one (NTU's millions of windows), else on one CPU
-    thread; the model comes back on the CPU either way (tokenisation runs there)."""
+    shares one, so progress and ETA span all parts). On a GPU when there is one (NTU's
+    millions of windows), else on one CPU thread; the model comes back on the CPU either way
+    (tokenisation runs there)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     with single_thread() if device == "cpu" else contextlib.nullcontext():
         model = _train_vst(windows, clip_labels, num_classes, cfg, seed, torch.device(device),
