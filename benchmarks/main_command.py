@@ -41,10 +41,12 @@ def main(argv=None) -> int:
         wall = time.perf_counter() - start
 
         from bench import load_results
+        from bench.suites import SUITES
         records = load_results(out, args.suite) if (out / "runs").is_dir() else []
+    within = wall <= 60 * args.budget_min
+    chance = 1.0 / SUITES.get(args.suite).num_actions
     print(f"\nwhole command: {wall / 60:.1f} min wall on {os.cpu_count()} CPUs, exit status "
-          f"{status} (budget {args.budget_min:g} min: "
-          f"{'met' if wall <= 60 * args.budget_min else 'NOT met'})")
+          f"{status} (budget {args.budget_min:g} min: {'met' if within else 'NOT met'})")
     print("\n| method | fit (min) | predict (min) | test clips | top-1 (%) | chance-corrected |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in sorted(records, key=lambda r: r["method"]):
@@ -52,17 +54,10 @@ def main(argv=None) -> int:
             print(f"| {r['method']} | failed: {r['error']} | | | | |")
             continue
         m, t = r["metrics"], r["timings"]
-        chance = 1.0 / _classes(args.suite)
         corrected = (m["top1"] - chance) / (1 - chance)
         print(f"| {r['method']} | {t['fit_s'] / 60:.1f} | {t['predict_s'] / 60:.1f} | "
               f"{int(m['num_test'])} | {100 * m['top1']:.1f} | {corrected:.3f} |")
-    return 0 if status == 0 and wall <= 60 * args.budget_min else 1
-
-
-def _classes(suite: str) -> int:
-    from bench.suites import SUITES
-
-    return SUITES.get(suite).num_actions
+    return 0 if status == 0 and within else 1
 
 
 if __name__ == "__main__":
