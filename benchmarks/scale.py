@@ -89,6 +89,10 @@ def parse_args():
     p.add_argument("--predict-clips", type=int, default=1000)
     p.add_argument("--rate-files", type=int, default=2000)
     p.add_argument("--lvlm-profile", default="cpu", help="LVLM-VAR's profile (default: cpu)")
+    p.add_argument("--lvlm-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an LVLM-VAR config override for the vst, lora and predict stages "
+                   "(repeatable; e.g. vst.epochs=1 to bound the VST's time at full size: "
+                   "memory does not depend on the number of epochs); the table says so")
     p.add_argument("--rss-limit-gb", type=float, default=10.0,
                    help="kill a stage whose RSS passes this (default 10)")
     p.add_argument("--anon-limit-gb", type=float, default=8.0,
@@ -99,7 +103,21 @@ def parse_args():
     for stage in args.stages.split(","):
         if stage not in STAGES:
             p.error(f"unknown stage {stage!r}; expected some of {','.join(STAGES)}")
+    for kv in args.lvlm_set:
+        if "=" not in kv:
+            p.error(f"--lvlm-set {kv!r}: expected KEY=VALUE")
     return args
+
+
+def lvlm_overrides(args) -> dict:
+    from bench.ablations import parse_value
+
+    return dict((k, parse_value(v)) for k, v in (kv.split("=", 1) for kv in args.lvlm_set))
+
+
+def _lvlm_note(args) -> str:
+    sets = ", ".join(args.lvlm_set)
+    return f"profile {args.lvlm_profile}" + (f" with {sets}" if sets else "")
 
 
 def run_stage(args, suite: str, stage: str, cache: Path, logs: Path) -> dict:
@@ -109,6 +127,7 @@ def run_stage(args, suite: str, stage: str, cache: Path, logs: Path) -> dict:
            "--max-train", str(args.max_train), "--max-test", str(args.max_test),
            "--predict-clips", str(args.predict_clips), "--rate-files", str(args.rate_files),
            "--lvlm-profile", args.lvlm_profile]
+    cmd += [f"--lvlm-set={kv}" for kv in args.lvlm_set]
     env = {**os.environ, "BENCH_CACHE": str(cache), "PYTHONPATH": str(REPO)}
     env.setdefault("OMP_NUM_THREADS", "1")
     log_path = logs / f"{suite}-{stage}.log"
@@ -429,20 +448,21 @@ def stage_vst(args, suite, cache: Path) -> dict:
     shutil.rmtree(cache / "vst", ignore_errors=True)
     bundle, subset, load = _bundle(args, suite, cache, 1)
     with tempfile.TemporaryDirectory(dir=cache) as work:
-        method = _method("lvlm_var", args.lvlm_profile, suite, {}, Path(work))
+        method = _method("lvlm_var", args.lvlm_profile, suite, lvlm_overrides(args), Path(work))
         data = bundle.with_val_in_train() if method.config["fit_on"] == "train+val" else bundle
         t0 = time.perf_counter()
         vst, hit = fit_or_load_vst(method, data)
         fit = time.perf_counter() - t0
     return {"subset": subset, "load_s": round(load, 1), "fit_s": round(fit, 1),
             "detail": f"load_bundle {load:.0f} s, VST fit {fit:.0f} s on "
-                      f"{len(data.train):,} clips (profile {args.lvlm_profile})"}
+                      f"{len(data.train):,} clips ({_lvlm_note(args)})"}
 
 
 def _lvlm_fit(args, suite, cache: Path, test_clips: int):
     bundle, subset, load = _bundle(args, suite, cache, test_clips)
     work = Path(tempfile.mkdtemp(dir=cache))
-    method = _method("lvlm_var", args.lvlm_profile, suite, {"lvlm.steps": 20}, work)
+    method = _method("lvlm_var", args.lvlm_profile, suite,
+                     {**lvlm_overrides(args), "lvlm.steps": 20}, work)
     t0 = time.perf_counter()
     method.fit(bundle)
     return method, bundle, subset, load, time.perf_counter() - t0, work
@@ -456,8 +476,8 @@ def stage_lora(args, suite, cache: Path) -> dict:
     return {"subset": subset, "load_s": round(load, 1), "fit_s": round(fit, 1),
             "lvlm_train_s": round(s.get("lvlm_train_s", 0), 1),
             "detail": f"load_bundle {load:.0f} s, fit {fit:.0f} s ({hit}; tokens + narrator + "
-                      f"backbone, then 20 LoRA steps {s.get('lvlm_train_s', 0):.0f} s; profile "
-                      f"{args.lvlm_profile})"}
+                      f"backbone, then 20 LoRA steps {s.get('lvlm_train_s', 0):.0f} s; "
+                      f"{_lvlm_note(args)})"}
 
 
 def stage_predict(args, suite, cache: Path) -> dict:
@@ -472,7 +492,8 @@ def stage_predict(args, suite, cache: Path) -> dict:
     peak = _vm("VmHWM")
     return {"subset": subset, "fit_s": round(fit, 1), "stage_wall_s": round(predict, 1),
             "stage_peak_rss_gb": round(peak / GB, 2), "fit_peak_rss_gb": round(before / GB, 2),
-            "detail": f"predict {predict:.0f} s on {len(bundle.test):,} test clips, its peak RSS "
+            "detail": f"predict {predict:.0f} s on {len(bundle.test):,} test clips "
+                      f"({_lvlm_note(args)}), its peak RSS "
                       f"{peak / GB:.2f} GB (the fit before it: {fit:.0f} s, peak "
                       f"{before / GB:.2f} GB, in the same process)"}
 
