@@ -265,6 +265,10 @@ def write_out(args, rows: list[dict]) -> None:
 
 def child(args) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import logging  # the methods' own progress lines (epochs, steps) into the stage's log
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                        format="%(asctime)s %(name)s %(message)s")
     from bench.suites import SUITES
 
     suite = SUITES.get(args.suite)

@@ -1,5 +1,6 @@
 """LVLM-VAR's LoRA training data-parallel on 2 gloo processes (torchrun, CPU) equals 1 process at
-the same global batch: loss curve, LoRA/projector weights and test scores, float32 (the smoke
+the same global batch, and so does one process that accumulates the batch in micro-batches
+(lvlm.micro_batch): loss curve, LoRA/projector weights and test scores, float32 (the smoke
 profile's dtype). lora.dropout=0: dropout masks are drawn per rank and would differ; token noise
 is kept on, as every rank draws the whole global batch's noise from the same generator.
 The ranks import the code when torchrun starts them, after the single run: an edit of the code
@@ -18,6 +19,7 @@ from toys import named_motion_bundle
 
 OVERRIDES = {
     "lvlm.steps": 4, "lvlm.batch_size": 5,  # 5 rows: shards of 3 and 2, unequal on purpose
+    "lvlm.micro_batch": 0,  # the whole batch (or shard) in one pass unless a test says so
     "lora.dropout": 0.0, "lvlm.token_noise": 0.3,
     "vst.epochs": 3, "vst.vq_epochs": 1, "lvlm.max_new_tokens": 4,
     "eval.faithfulness_samples": 2, "eval.token_baselines": False,
@@ -28,7 +30,7 @@ def _bundle():
     return named_motion_bundle(num_classes=3, train_per_class=4, test_per_class=2)
 
 
-def fit_and_predict(out: str, cache: str) -> int:
+def fit_and_predict(out: str, cache: str, micro_batch: int = 0) -> int:
     """One process of a run (rank RANK of a torchrun group, or the only one): fit and predict,
     then save what the comparison needs to OUT/rank{RANK}.pt."""
     from bench.methods.lvlm_var import tuning
@@ -45,7 +47,8 @@ def fit_and_predict(out: str, cache: str) -> int:
     tuning.answer_loss = spy
     try:
         bundle = _bundle()
-        method = LvlmVar({**LvlmVar.default_config("smoke"), **OVERRIDES}, profile="smoke",
+        config = {**LvlmVar.default_config("smoke"), **OVERRIDES, "lvlm.micro_batch": micro_batch}
+        method = LvlmVar(config, profile="smoke",
                          seed=0, workdir=Path(out) / f"work{rank}", cache_dir=Path(cache))
         method.workdir.mkdir(parents=True)
         method.fit(bundle)
@@ -65,9 +68,10 @@ def runs(tmp_path_factory):
     from bench.executors.task import invoke
 
     tmp = tmp_path_factory.mktemp("dp")
-    one, two = tmp / "one", tmp / "two"
-    one.mkdir(), two.mkdir()
+    one, two, micro = tmp / "one", tmp / "two", tmp / "micro"
+    one.mkdir(), two.mkdir(), micro.mkdir()
     fit_and_predict(str(one), str(tmp / "cache1"))
+    fit_and_predict(str(micro), str(tmp / "cache1"), micro_batch=2)  # the VST from the cache
     tests = str(Path(__file__).parent)  # the ranks import this module by name
     env = {"PYTHONPATH": os.pathsep.join([tests] + sys.path), "OMP_NUM_THREADS": "1"}
     saved = {k: os.environ.get(k) for k in env}
@@ -80,11 +84,12 @@ def runs(tmp_path_factory):
             else:
                 os.environ[k] = v
     load = lambda p: torch.load(p, weights_only=False)  # noqa: E731
-    return tmp, load(one / "rank0.pt"), load(two / "rank0.pt"), load(two / "rank1.pt")
+    return (tmp, load(one / "rank0.pt"), load(two / "rank0.pt"), load(two / "rank1.pt"),
+            load(micro / "rank0.pt"))
 
 
 def test_two_processes_train_like_one_at_the_same_global_batch(runs):
-    _, single, rank0, rank1 = runs
+    _, single, rank0, rank1, _ = runs
     assert single["diag"]["lvlm_steps"] == rank0["diag"]["lvlm_steps"] == 4
     assert rank0["diag"]["lvlm_train_procs"] == 2 and "lvlm_train_procs" not in single["diag"]
     # each rank ran its shard of every global batch of 5, the single process the whole batch
@@ -108,7 +113,7 @@ def test_two_processes_train_like_one_at_the_same_global_batch(runs):
 
 
 def test_two_processes_predict_like_one(runs):
-    _, single, rank0, rank1 = runs
+    _, single, rank0, rank1, _ = runs
     np.testing.assert_allclose(rank0["scores"], single["scores"], rtol=1e-5)
     np.testing.assert_array_equal(rank0["scores"].argmax(1), single["scores"].argmax(1))
     assert rank0["texts"] == single["texts"]
@@ -116,11 +121,24 @@ def test_two_processes_predict_like_one(runs):
 
 
 def test_the_vst_is_trained_once_by_rank_0_and_only_rank_0_saves_the_adapter(runs):
-    tmp, _, rank0, rank1 = runs
+    tmp, _, rank0, rank1, _ = runs
     assert rank0["diag"]["vst_cache_hit"] == 0.0 and rank1["diag"]["vst_cache_hit"] == 1.0
     assert len([p for p in (tmp / "cache2" / "vst").iterdir() if p.is_dir()]) == 1
     assert (tmp / "two" / "work0" / "lvlm" / "projector.pt").is_file()
     assert not (tmp / "two" / "work1" / "lvlm").exists()
+
+
+def test_micro_batches_train_and_predict_like_the_whole_batch(runs):
+    """lvlm.micro_batch=2: each batch of 5 as passes of 2, 2 and 1 rows, gradients accumulated
+    over the batch's weight total: the loss curve, weights and scores of the whole batch."""
+    _, single, _, _, micro = runs
+    assert micro["rows"] == [2, 2, 1] * 4
+    np.testing.assert_allclose(micro["losses"], single["losses"], rtol=1e-5)
+    for name, w in single["trained"].items():
+        diff = float((micro["trained"][name] - w).norm() / w.norm())
+        assert diff < 2e-4, (name, diff)  # float order, amplified by Adam (see above)
+    np.testing.assert_allclose(micro["scores"], single["scores"], rtol=1e-5)
+    assert micro["texts"] == single["texts"]
 
 
 def test_a_single_process_joins_no_group(monkeypatch):

@@ -53,7 +53,7 @@ def check_config(config: dict) -> dict:
         if int(config[key]) < 1:
             raise BenchError(f"lvlm_var config: {key} must be >= 1, got {config[key]!r}")
     for key in ("vst.aug_copies", "vst.aug_noise", "vst.aug_tilt", "vst.aug_warp", "vst.aug_scale",
-                "lvlm.min_steps"):
+                "lvlm.min_steps", "lvlm.micro_batch"):
         if float(config[key]) < 0:
             raise BenchError(f"lvlm_var config: {key} must be >= 0, got {config[key]!r}")
     if not 0.0 <= float(config["lvlm.token_noise"]) <= 1.0:

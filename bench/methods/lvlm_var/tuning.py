@@ -55,6 +55,23 @@ def answer_loss(bb: Backbone, shared: list[int], ids: torch.Tensor, mask: torch.
     return (ce * w[sel]).sum() / (w[sel].sum() if total is None else total)
 
 
+def _batch_loss(bb: Backbone, prompts: PromptBuilder, shared: list[int], data: list, tokens,
+                batch: list[int], code_vectors: torch.Tensor, total: float) -> torch.Tensor:
+    """answer_loss of these rows (their token sequences and training examples), over `total`."""
+    rows = []
+    for seq, i in zip(tokens, batch):
+        ids_i, weights_i = data[i]
+        if bb.code_token_ids is not None:  # vocab injection: the ids hold the code tokens
+            ids_i = prompts.token_ids(seq) + ids_i[len(seq):]
+        rows.append((ids_i, weights_i))
+    ids, mask = pad([r[0] for r in rows], int(bb.tokenizer.pad_token_id), "right")
+    weights, _ = pad([r[1] for r in rows], 0.0, "right")
+    vectors = None
+    if bb.code_token_ids is None:
+        vectors = code_vectors[torch.tensor([t for seq in tokens for t in seq], dtype=torch.long)]
+    return answer_loss(bb, shared, ids, mask, weights, vectors, total=total)
+
+
 def weight_total(bb: Backbone, shared: list[int], weights: list[list[float]]) -> float:
     """The denominator answer_loss uses for these rows: the weights of the predicted positions
     (all but each row's first, unless checkpointing puts the shared prompt before it)."""
@@ -93,6 +110,7 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
             for e in examples]
     shared = prompts.shared()
     bs = int(cfg["lvlm.batch_size"])
+    micro = int(cfg["lvlm.micro_batch"])  # rows per forward/backward pass (0: the whole batch)
     steps = int(cfg["lvlm.steps"]) or max(int(cfg["lvlm.min_steps"]), 1,
                                           math.ceil(float(cfg["lvlm.epochs"]) * len(data) / bs))
     lora = [p for n, p in bb.peft_model.named_parameters()
@@ -130,30 +148,21 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
             order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
         tokens = [noisy(examples[i]["tokens"]) for i in batch]  # the whole batch: same draws
-        total = None
-        if group is not None:  # this rank's shard, its loss divided by the batch's weight total
-            total = weight_total(bb, shared, [data[i][1] for i in batch])
+        # the loss of every row is divided by the weight total of the whole (global) batch, so
+        # the micro-batches' and the ranks' gradients add up to the batch's gradient
+        total = weight_total(bb, shared, [data[i][1] for i in batch])
+        if group is not None:  # this rank's shard
             tokens, batch = group.shard(tokens), group.shard(batch)
-        rows = []
-        for seq, i in zip(tokens, batch):
-            ids_i, weights_i = data[i]
-            if bb.code_token_ids is not None:  # vocab injection: the ids hold the code tokens
-                ids_i = prompts.token_ids(seq) + ids_i[len(seq):]
-            rows.append((ids_i, weights_i))
-        ids, mask = pad([r[0] for r in rows], int(bb.tokenizer.pad_token_id), "right")
-        weights, _ = pad([r[1] for r in rows], 0.0, "right")
-        vectors = None
-        if bb.code_token_ids is None:
-            vectors = code_vectors[torch.tensor([t for seq in tokens for t in seq],
-                                                dtype=torch.long)]
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * _schedule(step, steps, float(cfg["lvlm.warmup"]))
-        if group is None:
-            loss = answer_loss(bb, shared, ids, mask, weights, vectors)
-        else:
-            loss = answer_loss(bb, shared, ids, mask, weights, vectors, total=total)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss = torch.zeros(())
+        for lo in range(0, len(batch), micro or len(batch)):
+            hi = lo + (micro or len(batch))
+            part = _batch_loss(bb, prompts, shared, data, tokens[lo:hi], batch[lo:hi],
+                               code_vectors, total)
+            part.backward()
+            loss += part.detach().cpu()
         value = loss.item() if group is None else group.sum_gradients(params, loss)
         torch.nn.utils.clip_grad_norm_(params, float(cfg["lvlm.grad_clip"]))
         opt.step()
