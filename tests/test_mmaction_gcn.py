@@ -215,3 +215,54 @@ def test_cpu_profile_repeats_small_training_sets(tmp_path):
                   cache_dir=tmp_path)
     assert smoke.build_config(import_mmaction(), data, tmp_path / "a.pkl") \
         .train_dataloader.dataset.times == 1
+
+
+def _memory_mapped(data, path):
+    """The bundle with every split's keypoints as rows of one .npy memory map (what
+    load_bundle hands methods for prepared data)."""
+    import dataclasses
+
+    from bench.data.bundle import RowView
+
+    sets = [data.train, data.val, data.test]
+    np.save(path, np.concatenate([s.keypoint for s in sets]))
+    base = np.load(path, mmap_mode="r")
+    starts = np.cumsum([0] + [len(s) for s in sets])
+    views = [dataclasses.replace(s, keypoint=RowView(base, np.arange(a, a + len(s))))
+             for s, a in zip(sets, starts)]
+    return dataclasses.replace(data, train=views[0], val=views[1], test=views[2])
+
+
+def test_stgcn_on_a_memory_map_reads_its_rows_and_trains_and_predicts_alike(tmp_path):
+    """Prepared data: the annotation records name rows of the memory map instead of holding
+    keypoints (NTU120's would be gigabytes in the pickle and in MMAction2's dataset), the
+    pipelines read them first; the same model and scores as with the keypoints in the file."""
+    from bench.methods.gcn_models.transforms import LoadPreparedKeypoint
+
+    torch.set_num_threads(1)
+    data = part_swing_bundle(classes=10, train=6, val=1, test=2)
+    mapped = _memory_mapped(data, tmp_path / "keypoint.npy")
+    config = {**STGCN.default_config("smoke"), "epochs": 1}
+    runs = {}
+    for name, bundle in (("in memory", data), ("mapped", mapped)):
+        method = STGCN(config, profile="smoke", seed=0, workdir=tmp_path / name,
+                       cache_dir=tmp_path / "cache")
+        method.workdir.mkdir()
+        method.fit(bundle)
+        with open(method.ann_file, "rb") as f:
+            records = {r["frame_dir"]: r for r in pickle.load(f)["annotations"]}
+        scores = method.predict(bundle.test, bundle).scores
+        subset = method.predict(bundle.test.subset([3, 0, 5]), bundle).scores
+        runs[name] = records, scores, subset, method.keypoint_source(bundle)
+    (embedded, scores, subset, none), (rows, mapped_scores, mapped_subset, source) = runs.values()
+    assert none is None and source["file"] == str(tmp_path / "keypoint.npy")
+    assert all("keypoint" not in r and "prepared_row" in r for r in rows.values())
+    assert all("keypoint" in r for r in embedded.values())
+    import_mmaction()
+    load = LoadPreparedKeypoint(**source)
+    for sid, record in rows.items():  # absent second bodies dropped, padding cut, as embedded
+        np.testing.assert_array_equal(load.transform(dict(record))["keypoint"],
+                                      embedded[sid]["keypoint"])
+    np.testing.assert_array_equal(mapped_scores, scores)
+    np.testing.assert_allclose(mapped_subset, scores[[3, 0, 5]], atol=1e-6)
+    np.testing.assert_allclose(mapped_subset, subset, atol=1e-6)

@@ -51,19 +51,52 @@ class RowView:
     def _read(self, rows) -> np.ndarray:
         """The rows, copied. From a memory map they are read from its file (pread), so the
         process never maps the pages: a pass over a large split adds nothing to its RSS."""
-        base = self.base
-        if not (isinstance(base, np.memmap) and base.filename and base.flags.c_contiguous):
-            return np.array(base[rows])
+        source = file_source(self.base)
+        if source is None:
+            return np.array(self.base[rows])
         flat = np.atleast_1d(rows)
-        out = np.empty((len(flat),) + tuple(base.shape[1:]), dtype=base.dtype)
-        size = out[0].nbytes if len(flat) else 0
-        with open(base.filename, "rb", buffering=0) as f:
-            for k, row in enumerate(flat):
-                view = memoryview(out[k]).cast("B")
-                got = os.preadv(f.fileno(), [view], base.offset + int(row) * size)
-                if got != size:
-                    raise OSError(f"{base.filename}: short read of row {row}")
+        out = read_rows(source, flat)
         return out if np.ndim(rows) else out[0]
+
+
+def file_source(base) -> dict | None:
+    """Where the rows of a file-backed, C-ordered memory map lie: {file, offset, shape (of a
+    row), dtype}, plain values a data-loader worker can read rows with; None for other arrays."""
+    if not (isinstance(base, np.memmap) and base.filename and base.flags.c_contiguous):
+        return None
+    return {"file": str(base.filename), "offset": int(base.offset),
+            "shape": [int(n) for n in base.shape[1:]], "dtype": np.dtype(base.dtype).str}
+
+
+def read_rows(source: dict, rows) -> np.ndarray:
+    """Rows of the array file_source described, read with pread (nothing mapped)."""
+    rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+    out = np.empty((len(rows), *source["shape"]), dtype=np.dtype(source["dtype"]))
+    size = out[0].nbytes if len(rows) else 0
+    with open(source["file"], "rb", buffering=0) as f:
+        for k, row in enumerate(rows):
+            got = os.preadv(f.fileno(), [memoryview(out[k]).cast("B")],
+                            source["offset"] + int(row) * size)
+            if got != size:
+                raise OSError(f"{source['file']}: short read of row {row}")
+    return out
+
+
+def shared_source(keypoints) -> dict | None:
+    """The file_source of splits' keypoints when all are RowViews of the same memory map."""
+    sources = [file_source(k.base) if isinstance(k, RowView) else None for k in keypoints]
+    if not sources or sources[0] is None or any(s != sources[0] for s in sources):
+        return None
+    return sources[0]
+
+
+def trim_clip(keypoint: np.ndarray, num_frames: int) -> np.ndarray:
+    """A clip's (M, T, V, C) keypoints as float32 without the time padding and without the
+    bodies that are absent throughout (at least one body is kept)."""
+    kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
+    present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
+    present[0] = present[0] or not present.any()
+    return np.ascontiguousarray(kp[present])
 
     def __array__(self, dtype=None, copy=None):
         out = np.asarray(self.base[self.idx])

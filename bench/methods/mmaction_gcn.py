@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.bundle import DataBundle, SkeletonSet
+from bench.data.bundle import DataBundle, SkeletonSet, shared_source, trim_clip
 from bench.data.layouts import get_layout
 from bench.errors import BenchError
 from bench.methods.base import Method
@@ -197,6 +197,11 @@ class MMActionGCN(Method):
         cfg = load_config(mm, self.config_path())
         apply_profile(cfg, self.config)
         self.apply_data(cfg, data, ann_file)
+        source = self.keypoint_source(data)
+        if source is not None:  # records name rows of the prepared array: read them first
+            for dataset in datasets_of(cfg).values():
+                dataset.pipeline = [dict(type="LoadPreparedKeypoint", **source),
+                                    *dataset.pipeline]
         train_clips = len(data.train)
         if self.config.get("fit_on", "train") == "train+val" and len(data.val):
             train_on_train_and_val(cfg, inner_dataset(cfg.train_dataloader))
@@ -240,13 +245,21 @@ class MMActionGCN(Method):
         """The bundle as a PYSKL pickle in the shared cache (same bundle, same file)."""
         memo = getattr(self, "_ann_memo", None)  # (bundle, path): hashing a real bundle takes s
         if memo is None or memo[0] is not data:
-            memo = self._ann_memo = (data, self.cache_dir / "mmaction-ann" /
-                                     f"{bundle_key(data)}.pkl")
+            source = self.keypoint_source(data)  # records name rows of this file
+            key = bundle_key(data) + ("" if source is None else "-rows-" + hashlib.sha256(
+                json.dumps(source, sort_keys=True).encode()).hexdigest()[:8])
+            memo = self._ann_memo = (data, self.cache_dir / "mmaction-ann" / f"{key}.pkl")
         path = memo[1]
         if not path.is_file():
-            write_annotations(path, {name: getattr(data, name) for name in SPLITS})
+            write_annotations(path, {name: getattr(data, name) for name in SPLITS},
+                              self.keypoint_source(data))
         self.ann_file = path
         return path
+
+    def keypoint_source(self, data: DataBundle) -> dict | None:
+        """The prepared memory map the bundle's splits are rows of (None: arrays in memory):
+        then the annotation records name rows and the pipelines read the keypoints."""
+        return shared_source([getattr(data, name).keypoint for name in SPLITS])
 
     def _annotations_for(self, split: SkeletonSet, data: DataBundle) -> tuple[Path, str]:
         wanted = set(split.sample_ids)
@@ -262,7 +275,9 @@ class MMActionGCN(Method):
 
     def _write_split_annotations(self, path: Path, splits: dict, data: DataBundle,
                                  key: str) -> None:
-        write_annotations(path, splits)
+        source = self.keypoint_source(data)  # what the pipelines read rows from
+        same = shared_source([s.keypoint for s in splits.values()]) == source
+        write_annotations(path, splits, source if same else None)
 
     # --- checkpoints ------------------------------------------------------------------------
 
@@ -437,12 +452,9 @@ def annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label: int
                fields: dict | None = None) -> dict:
     """One PYSKL record: keypoint (M, T, V, C) float32 without the time padding and without
     bodies that are absent throughout (at least one body is kept), plus `fields` (POSE_FIELDS)."""
-    kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
-    present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
-    present[0] = present[0] or not present.any()
-    kp = np.ascontiguousarray(kp[present])
-    return {"frame_dir": sample_id, "label": int(label), "keypoint": kp,
-            "total_frames": int(num_frames), **(fields or {})}
+    return {"frame_dir": sample_id, "label": int(label),
+            "keypoint": trim_clip(keypoint, num_frames), "total_frames": int(num_frames),
+            **(fields or {})}
 
 
 def pose_fields(subset: SkeletonSet, i: int) -> dict:
@@ -451,16 +463,27 @@ def pose_fields(subset: SkeletonSet, i: int) -> dict:
     return {key: extras[key] for key in POSE_FIELDS if key in extras}
 
 
-def write_annotations(path: Path, splits: dict[str, SkeletonSet]) -> None:
-    """{"split": {name: [ids]}, "annotations": [...]}, each sample once; written atomically."""
+def write_annotations(path: Path, splits: dict[str, SkeletonSet],
+                      source: dict | None = None) -> None:
+    """{"split": {name: [ids]}, "annotations": [...]}, each sample once; written atomically.
+    With `source` (the prepared memory map the splits are rows of, bundle.shared_source) a
+    record holds its row ("prepared_row") instead of its keypoints: LoadPreparedKeypoint, first
+    in every pipeline, reads them per sample, so neither this file nor MMAction2's dataset holds
+    the keypoints of a split (NTU120's would be gigabytes)."""
     annotations, seen = [], set()
     for subset in splits.values():
         for i, sid in enumerate(subset.sample_ids):
             if sid in seen:
                 continue
             seen.add(sid)
-            annotations.append(annotation(sid, subset.keypoint[i], subset.num_frames[i],
-                                          subset.labels[i], pose_fields(subset, i)))
+            if source is None:
+                annotations.append(annotation(sid, subset.keypoint[i], subset.num_frames[i],
+                                              subset.labels[i], pose_fields(subset, i)))
+            else:
+                annotations.append({"frame_dir": sid, "label": int(subset.labels[i]),
+                                    "prepared_row": int(subset.keypoint.idx[i]),
+                                    "total_frames": int(subset.num_frames[i]),
+                                    **pose_fields(subset, i)})
     payload = {"split": {name: list(s.sample_ids) for name, s in splits.items()},
                "annotations": annotations}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,9 @@ class MMActionRGB(MMActionGCN):
 
     ann_suffix = ".json"
 
+    def keypoint_source(self, data: DataBundle) -> dict | None:
+        return None  # the pipelines decode videos; no skeleton rows to read
+
     def _write_split_annotations(self, path: Path, splits: dict, data: DataBundle,
                                  key: str) -> None:
         write_video_annotations(path, splits, self._videos(data, list(splits.values()), key))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data.bundle import trim_clip
 from bench.data.pose.annotation_extras import check_keepable, extra_fields
 from bench.data.layouts import Layout
 from bench.errors import DataError
@@ -367,13 +368,10 @@ def clip_annotation(sample_id: str, keypoint: np.ndarray, num_frames: int, label
     padding: the first `num_bodies` bodies are kept where the source's count is known, else the
     bodies absent throughout are dropped (one body is always kept); 2D layouts split off
     keypoint_score."""
-    kp = np.asarray(keypoint[:, :int(num_frames)], dtype=np.float32)
     if num_bodies is not None:
-        present = np.arange(kp.shape[0]) < num_bodies
+        kp = np.ascontiguousarray(keypoint[:num_bodies, :int(num_frames)], dtype=np.float32)
     else:
-        present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
-        present[0] = present[0] or not present.any()
-    kp = np.ascontiguousarray(kp[present])
+        kp = trim_clip(keypoint, num_frames)
     ann = {"frame_dir": sample_id, "label": int(label), "total_frames": int(kp.shape[1])}
     if layout.dims == 2:
         ann["keypoint"] = np.ascontiguousarray(kp[..., :2])

@@ -10,6 +10,7 @@ from mmaction.datasets.transforms.pose_transforms import (GenSkeFeat, JointToBon
                                                           MergeSkeFeat, PreNormalize3D, ToMotion)
 from mmcv.transforms import BaseTransform, Compose
 
+from bench.data.bundle import read_rows, trim_clip
 from bench.data.layouts import get_layout
 from bench.methods.gcn_models.layouts import NORMALISE_JOINTS, bone_pairs, is_2d
 
@@ -157,7 +158,23 @@ class SkeletonToPose2D(BaseTransform):
         return results
 
 
+class LoadPreparedKeypoint(BaseTransform):
+    """A sample's keypoints from its row ("prepared_row") of bench's prepared array, read with
+    pread and cut as bench's annotation records are (mmaction_gcn.write_annotations); records
+    that hold their keypoints pass unchanged."""
+
+    def __init__(self, file: str, offset: int, shape, dtype: str):
+        self.source = {"file": file, "offset": int(offset), "shape": list(shape), "dtype": dtype}
+
+    def transform(self, results: dict) -> dict:
+        row = results.pop("prepared_row", None)
+        if row is not None:
+            clip = read_rows(self.source, [row])[0]
+            results["keypoint"] = trim_clip(clip, results["total_frames"])
+        return results
+
+
 def transform_classes() -> dict:
     return {cls.__name__: cls for cls in (LayoutJointToBone, LayoutGenSkeFeat,
                                           LayoutPreNormalize3D, RandomRotScale,
-                                          SkeletonToPose2D)}
+                                          SkeletonToPose2D, LoadPreparedKeypoint)}
