@@ -3,6 +3,11 @@
 
     OMP_NUM_THREADS=1 BENCH_CACHE=/tmp/scale-cache python benchmarks/scale.py \\
         --suite ntu60-xsub,ntu120-xsub --stages rate,generate,prepare,manifest,knn --out scale
+    # the training stages on all clips, their time cut (the README's rows):
+    OMP_NUM_THREADS=1 BENCH_CACHE=/tmp/scale-cache python benchmarks/scale.py \
+        --suite ntu120-xsub --stages vst,predict,stgcn --max-test 2000 --predict-clips 100 \
+        --stgcn-clips 4000 --lvlm-set vst.epochs=1 --lvlm-set vst.vq_epochs=1 \
+        --lvlm-set vst.parts=none --out scale-train
 
 Every stage runs in a fresh subprocess (this script with --child), so its peak RSS is its own:
 the parent reads the child's ru_maxrss from os.wait4, and kills a child whose RSS passes
