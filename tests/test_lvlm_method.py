@@ -274,9 +274,9 @@ def test_token_noise_replaces_train_tokens_and_keeps_the_answer(tmp_path, monkey
     def first_batch(noise):
         seen = []
 
-        def spy(bb, shared, ids, mask, weights, vectors):
+        def spy(bb, shared, ids, mask, weights, vectors, **kw):
             seen.append((ids.clone(), weights.clone(), vectors))
-            return real(bb, shared, ids, mask, weights, vectors)
+            return real(bb, shared, ids, mask, weights, vectors, **kw)
 
         monkeypatch.setattr(tuning, "answer_loss", spy)
         method = lvlm_method(tmp_path, **{"lvlm.injection": injection, "lvlm.steps": 1,
