@@ -58,6 +58,10 @@ class RowView:
         out = read_rows(source, flat)
         return out if np.ndim(rows) else out[0]
 
+    def __array__(self, dtype=None, copy=None):
+        out = np.asarray(self.base[self.idx])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
 
 def file_source(base) -> dict | None:
     """Where the rows of a file-backed, C-ordered memory map lie: {file, offset, shape (of a
@@ -97,10 +101,6 @@ def trim_clip(keypoint: np.ndarray, num_frames: int) -> np.ndarray:
     present = np.abs(kp).reshape(kp.shape[0], -1).sum(axis=1) > 0
     present[0] = present[0] or not present.any()
     return np.ascontiguousarray(kp[present])
-
-    def __array__(self, dtype=None, copy=None):
-        out = np.asarray(self.base[self.idx])
-        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def take_rows(keypoint, idx):
