@@ -243,16 +243,16 @@ class MMActionGCN(Method):
 
     def _annotation_file(self, data: DataBundle) -> Path:
         """The bundle as a PYSKL pickle in the shared cache (same bundle, same file)."""
-        memo = getattr(self, "_ann_memo", None)  # (bundle, path): hashing a real bundle takes s
+        # (bundle, path, source): hashing a real bundle takes seconds
+        memo = getattr(self, "_ann_memo", None)
         if memo is None or memo[0] is not data:
             source = self.keypoint_source(data)  # records name rows of this file
             key = bundle_key(data) + ("" if source is None else "-rows-" + hashlib.sha256(
                 json.dumps(source, sort_keys=True).encode()).hexdigest()[:8])
-            memo = self._ann_memo = (data, self.cache_dir / "mmaction-ann" / f"{key}.pkl")
-        path = memo[1]
+            memo = self._ann_memo = (data, self.cache_dir / "mmaction-ann" / f"{key}.pkl", source)
+        _, path, source = memo
         if not path.is_file():
-            write_annotations(path, {name: getattr(data, name) for name in SPLITS},
-                              self.keypoint_source(data))
+            write_annotations(path, {name: getattr(data, name) for name in SPLITS}, source)
         self.ann_file = path
         return path
 
