@@ -19,6 +19,7 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, wait
 
+from bench.cpu_share import available_cpus
 from bench.executors import Resources
 from bench.progress import SweepProgress, read_steps
 from bench.specs import RunResult, RunSpec
@@ -167,14 +168,6 @@ def _stop(executor) -> int:
         return stop()
     executor.shutdown()
     return 0
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity: a container's or taskset's share)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # no affinity API (macOS)
-        return os.cpu_count() or 1
 
 
 def auto_workers(runs: int, cpus_per_run: int | None = None, gpus_per_run: int | None = None,

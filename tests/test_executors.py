@@ -93,3 +93,34 @@ def test_cli_refuses_an_impossible_request_before_running_anything(tmp_path):
         "bench: error: a run asks for 1 GPU(s) but this machine offers 0 "
         "(CUDA_VISIBLE_DEVICES / nvidia-smi)")
     assert not [p for p in (out / "runs").iterdir() if not p.name.startswith(".")]
+
+
+def test_the_cores_of_finished_runs_go_to_the_runs_still_going(monkeypatch):
+    """With nothing left to start, a finished run's core is handed to the long run, which grows
+    its torch threads at its next step (bench/cpu_share.py)."""
+    from bench.executors.task import threads_granted
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    executor = LocalExecutor(workers=2, gpu_ids=[])
+    executor.cpus, executor.threads_per_run = 2, 1  # as on a 2-core machine, whatever this one is
+    try:
+        long = executor.submit(threads_granted, 60.0)
+        short = executor.submit(worker_info, 2.0)
+        assert short.result(timeout=120)["OMP_NUM_THREADS"] == "1"
+        assert long.result(timeout=120) == 2
+    finally:
+        executor.shutdown()
+
+
+def test_threads_chosen_by_the_user_are_kept(monkeypatch):
+    from bench.executors.task import threads_granted
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as --cpus-per-run 1 would
+    executor = LocalExecutor(workers=2, gpu_ids=[])
+    executor.cpus = 2
+    try:
+        long = executor.submit(threads_granted, 3.0)
+        executor.submit(worker_info, 0.0).result(timeout=120)
+        assert long.result(timeout=120) == 1
+    finally:
+        executor.shutdown()

@@ -5,7 +5,8 @@ devices through CUDA_VISIBLE_DEVICES.
 Each run's process leads its own process group (with whatever it starts: torchrun, data loader
 workers), so `stop()` can kill a run whole; it kills its group itself when the driver dies or
 when it is sent SIGTERM, so no run outlives the driver and commits after the folder lock is gone.
-A run whose process dies fails alone: the runs beside it go on.
+A run whose process dies fails alone: the runs beside it go on. Once nothing is left to start,
+the cores of finished runs go to the runs still going (bench/cpu_share.py).
 """
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
+import uuid
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from bench import cpu_share
 from bench.errors import BenchError
 from bench.executors import Resources
 from bench.executors.task import invoke
@@ -98,10 +102,15 @@ class LocalExecutor:
         self.gpus = GpuSlots(detect_gpus() if gpu_ids is None else [str(g) for g in gpu_ids])
         # Share the cores between concurrent runs instead of oversubscribing them; an explicit
         # --cpus-per-run, then OMP_NUM_THREADS (tests, shared machines) win.
-        self.threads_per_run = cpus_per_run or int(os.environ.get("OMP_NUM_THREADS") or 0) or max(
-            1, (os.cpu_count() or 1) // self.workers)
-        self._lock = threading.Lock()  # guards _live and _stopping: no process starts after stop
+        chosen = cpus_per_run or int(os.environ.get("OMP_NUM_THREADS") or 0)
+        self.cpus = cpu_share.available_cpus()
+        self.threads_per_run = chosen or max(1, self.cpus // self.workers)
+        # the tail of a sweep: idle cores go to the runs still going, unless threads were chosen
+        self._share_dir = None if chosen else tempfile.mkdtemp(prefix="bench-threads-")
+        self._lock = threading.Lock()  # guards _live, _pending and _stopping
         self._live: dict[int, multiprocessing.Process] = {}
+        self._shares: dict[int, str] = {}  # pid -> its share file
+        self._pending = 0  # submitted, not started yet
         self._stopping = False
         # One dispatcher thread per worker: it waits for GPU slots, then runs its process.
         self._dispatch = ThreadPoolExecutor(self.workers, thread_name_prefix="bench-dispatch")
@@ -124,14 +133,20 @@ class LocalExecutor:
 
     def submit(self, fn, *args, resources: Resources = Resources(), **kwargs) -> Future:
         self.validate([resources])
+        with self._lock:
+            self._pending += 1
         return self._dispatch.submit(self._run, fn, args, kwargs, resources)
 
     def submit_many(self, calls: list[tuple]) -> list[Future]:
         return [self.submit(fn, *args, resources=r, **kw) for fn, args, kw, r in calls]
 
     def _run(self, fn, args, kwargs, resources: Resources):
+        with self._lock:
+            self._pending -= 1
         ids = self.gpus.take(resources.gpus) if resources.gpus else []
         env = {"OMP_NUM_THREADS": self.threads_per_run}
+        if self._share_dir and resources.procs <= 1 and not resources.gpus:
+            env[cpu_share.ENV] = os.path.join(self._share_dir, f"{uuid.uuid4().hex}.threads")
         if self.gpus.total:  # a CPU-only run on a GPU machine must not grab GPU 0 by default
             env["CUDA_VISIBLE_DEVICES"] = ",".join(ids)
         try:
@@ -150,6 +165,8 @@ class LocalExecutor:
                 raise Stopped("the executor stopped before this run started")
             proc.start()
             self._live[proc.pid] = proc
+            if cpu_share.ENV in call[3]:
+                self._shares[proc.pid] = call[3][cpu_share.ENV]
         sender.close()  # the child holds the only writer: EOF here means it died
         try:
             try:
@@ -166,6 +183,18 @@ class LocalExecutor:
             receiver.close()
             with self._lock:
                 self._live.pop(proc.pid, None)
+                self._shares.pop(proc.pid, None)
+                self._share_idle_cpus()
+
+    def _share_idle_cpus(self) -> None:
+        """(Under the lock, after a run ended.) With nothing left to start, split the cores
+        between the runs still going; each adopts its share at its next step."""
+        if self._pending or self._stopping or not self._shares:
+            return
+        threads = max(self.threads_per_run, self.cpus // len(self._live))
+        if threads > self.threads_per_run:
+            for path in self._shares.values():
+                cpu_share.write_share(path, threads)
 
     def in_flight(self) -> int:
         with self._lock:
@@ -188,6 +217,8 @@ class LocalExecutor:
     def shutdown(self) -> None:
         """After a sweep: nothing is running any more; an interrupted one is stopped."""
         self.stop()
+        if self._share_dir:
+            shutil.rmtree(self._share_dir, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:

@@ -48,6 +48,22 @@ def worker_info(sleep_s: float = 0.0) -> dict:
             **{k: os.environ.get(k) for k in keys}}
 
 
+def threads_granted(wait_s: float) -> int:
+    """A run that waits up to `wait_s` for the executor to hand it more CPU threads
+    (bench/cpu_share.py); returns the torch threads it ends with. For tests."""
+    import time
+
+    import torch
+
+    from bench.cpu_share import adopt_freed_cpus
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and adopt_freed_cpus() <= 1:
+        time.sleep(0.05)
+    return torch.get_num_threads()
+
+
 def _rank_main(call_path: str, result_path: str) -> None:
     fn, args, kwargs = pickle.loads(Path(call_path).read_bytes())
     value = fn(*args, **kwargs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from bench import progress, tracking
+from bench import cpu_share, progress, tracking
 
 log = logging.getLogger("bench")
 HOOK_TYPE = "BenchProgressHook"
@@ -58,6 +58,7 @@ def hook_class():
 
         def before_train_epoch(self, runner) -> None:
             self._losses = []
+            cpu_share.adopt_freed_cpus()  # the cores of runs that finished, once nothing waits
 
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
             loss = (outputs or {}).get("loss")
@@ -87,6 +88,7 @@ def hook_class():
 
         # --- test (prediction) --------------------------------------------------------------
         def before_test(self, runner) -> None:
+            cpu_share.adopt_freed_cpus()
             self._test_started = self._test_logged = time.monotonic()
 
         def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench import progress
+from bench import cpu_share, progress
 from bench.data.bundle import DataBundle, SkeletonSet
 from bench.data.layouts import get_layout
 from bench.methods.base import Method
@@ -264,6 +264,7 @@ class LvlmVar(Method):
         timing = {"score": 0.0, "generate": 0.0}
         for start in range(0, n, bs):
             idx = list(range(start, min(n, start + bs)))
+            cpu_share.adopt_freed_cpus()
             t0 = time.perf_counter()
             batch_scores, cache, mask = self._score([tokens[i] for i in idx])
             scores[idx] = batch_scores.numpy()
@@ -285,6 +286,7 @@ class LvlmVar(Method):
         phrases = int(cfg["sem.max_phrases"])
         token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
         from bench.methods.lvlm_var.faithfulness import erasure_test
+        cpu_share.adopt_freed_cpus()
         t0 = time.perf_counter()  # ERASER: re-score a subset without / with only the cited tokens
         progress.step(0, len(CONTROL_STAGES), CONTROLS_LABEL)
         erasure = erasure_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
@@ -319,6 +321,7 @@ class LvlmVar(Method):
         self.stats["lm_top1"] = top1(scores)
         self.stats["lm_shuffled_order_top1"] = top1(lm_shuffled)
         _control_done("shuffled-order control", t0)
+        cpu_share.adopt_freed_cpus()
         if self.config["eval.token_baselines"]:
             args = (self._train_tokens, self._train_labels, tokens, self.vst.size,
                     data.num_classes, self.seed)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench import progress, tracking
+from bench import cpu_share, progress, tracking
 from bench.errors import BenchError
 from bench.methods.lvlm_var.distributed import Group
 from bench.methods.lvlm_var.inputs import (
@@ -147,6 +147,7 @@ def finetune(bb: Backbone, prompts: PromptBuilder, examples: list[dict], code_ve
         if len(order) < bs:
             order += _length_grouped(rng.permutation(len(data)), lengths, bs, rng)
         batch, order = order[:bs], order[bs:]
+        cpu_share.adopt_freed_cpus()  # the cores of runs that finished, once nothing waits
         tokens = [noisy(examples[i]["tokens"]) for i in batch]  # the whole batch: same draws
         # the loss of every row is divided by the weight total of the whole (global) batch, so
         # the micro-batches' and the ranks' gradients add up to the batch's gradient
