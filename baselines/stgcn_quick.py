@@ -1,6 +1,6 @@
-# ST-GCN, joint stream: the quick profile, a first look at a whole suite (synthetic NTU60 X-Sub:
-# under 20 minutes on 2 cores, beside LVLM-VAR's quick recipe). stgcn_cpu.py (same model,
-# pipeline, augmentation and lr) trained for fewer epochs, the cosine schedule compressed to
+# ST-GCN, joint stream: the quick profile, a first look at a whole suite (synthetic NTU60 X-Sub,
+# the main command: under 15 minutes on 2 cores beside LVLM-VAR's quick recipe). stgcn_cpu.py (same
+# model, pipeline, augmentation and lr) trained for fewer epochs, the cosine schedule compressed to
 # them; see the README for its measured top-1.
 _base_ = 'stgcn_cpu.py'
 

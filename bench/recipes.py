@@ -14,7 +14,7 @@ from bench.paths import content_dir
 
 # Every profile a run can name, shortest budget first; the one list the planner, the zoo, knn
 # and LVLM-VAR's recipe file are checked against. smoke: tests (seconds); quick: a first look at
-# a whole suite (synthetic NTU60 X-Sub in under 20 minutes on 2 cores, models undertrained);
+# a whole suite (synthetic NTU60 X-Sub in under 15 minutes on 2 cores, models undertrained);
 # cpu: the CPU recipes the README's numbers come from; paper: the published recipes (GPUs).
 PROFILES = ("smoke", "quick", "cpu", "paper")
 
