@@ -18,8 +18,8 @@ import signal
 import subprocess
 import tempfile
 import threading
-import uuid
 import traceback
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from bench import cpu_share
