@@ -264,7 +264,6 @@ class LvlmVar(Method):
         timing = {"score": 0.0, "generate": 0.0}
         for start in range(0, n, bs):
             idx = list(range(start, min(n, start + bs)))
-            cpu_share.adopt_freed_cpus()
             t0 = time.perf_counter()
             batch_scores, cache, mask = self._score([tokens[i] for i in idx])
             scores[idx] = batch_scores.numpy()
@@ -286,7 +285,6 @@ class LvlmVar(Method):
         phrases = int(cfg["sem.max_phrases"])
         token_text = [explain_tokens(t, self.vst.descriptions, phrases) for t in tokens]
         from bench.methods.lvlm_var.faithfulness import erasure_test
-        cpu_share.adopt_freed_cpus()
         t0 = time.perf_counter()  # ERASER: re-score a subset without / with only the cited tokens
         progress.step(0, len(CONTROL_STAGES), CONTROLS_LABEL)
         erasure = erasure_test(lambda toks: self._score(toks)[0].numpy(), tokens, texts, scores,
@@ -345,6 +343,7 @@ class LvlmVar(Method):
     def _score(self, tokens: list[list[int]]):
         from bench.methods.lvlm_var.scoring import score_classes
 
+        cpu_share.adopt_freed_cpus()  # every scoring batch: predictions, erasure, shuffled order
         return score_classes(self.bb, self.trie, self._shared,
                              [self.prompts.sample_prefix(t, n)
                               for t, n in zip(tokens, self._narrate(tokens))],
