@@ -7,8 +7,9 @@ prints ROUGE-L (rouge-score, stemmed, F1) and MiniLM BERTScore F1 of the narrati
 generator's descriptions, separately on train-subject clips (train + val: where the thresholds
 were tuned) and on test-subject clips, each beside two controls on the same clips: a constant
 text (the most frequent narrative on train clips) and the narratives shuffled across clips
-(seeded). Also: grounding (bench.metrics.grounding) of the narratives, distinct narratives per
-clip, words per narrative and milliseconds per clip. The descriptions are read here only, to
+(seeded). Also: grounding (bench.metrics.grounding) of the narratives, and of the ground truth
+itself beside the ground truth of the neighbouring clip (the metric's own validity check),
+distinct narratives per clip, words per narrative and milliseconds per clip. The descriptions are read here only, to
 score: the narrator never sees them.
 """
 from __future__ import annotations
@@ -83,6 +84,12 @@ def report_split(name, texts, clips, constant, args, layout, fps) -> None:
         g = mean_grounding(candidate, keypoint, num_frames, layout, fps)
         print(f"  {label:10s} {s['rouge_l']:8.3f} {s.get('bertscore', float('nan')):10.3f} "
               f"{g:10.3f}")
+    # the metric's own check: true descriptions should ground high, misplaced ones low
+    g_true = mean_grounding(list(refs), keypoint, num_frames, layout, fps)
+    g_moved = mean_grounding(list(np.roll(np.array(refs, dtype=object), 1)), keypoint,
+                             num_frames, layout, fps)
+    print(f"  grounding of the ground truth {g_true:.3f}, of the ground truth moved one clip "
+          f"on {g_moved:.3f}")
 
 
 def main(argv=None) -> int:

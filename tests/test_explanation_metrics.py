@@ -121,7 +121,8 @@ def test_claims_read_the_narrator_grammar():
     assert ordered_claims("both hands move outward while the head moves up and down, then the "
                           "body sits down. the torso and legs stay still") == [
         (0, "left hand", ("out",)), (0, "right hand", ("out",)), (0, "head", ("osc1",)),
-        (1, "body", ("down",)), (2, "torso", ("still",)), (2, "left leg|right leg", ("still",))]
+        (1, "body", ("down",)), (2, "torso", ("still", "throughout")),
+        (2, "left leg|right leg", ("still", "throughout"))]
     assert ordered_claims("the two people move closer") == [(0, "pair", ("closer",))]
     assert ordered_claims("the right leg kicks out to the side") == [(0, "right leg", ("out",))]
     assert ordered_claims("an unremarkable action") == []
@@ -158,6 +159,47 @@ def test_an_oscillation_claim_needs_an_oscillation():
     assert any(k == "osc1" for p, k, *_ in facts["events"] if p == "right hand")
     assert grounding("the right hand moves up and down", facts) == 1.0
     assert grounding("the right hand moves side to side", facts) == 0.0
+
+
+def test_a_nod_is_seen_by_the_head_s_tilt_not_its_position():
+    from bench.data.layouts import get_layout
+
+    layout = get_layout("ntu25")
+    pose = np.array([_REST[j] for j in layout.joints], dtype=np.float32)
+    angle = np.radians(np.concatenate([_ramp(0, 0, .5), _ramp(0, 25, .5), _ramp(25, 25, 1)]))
+    clip = np.repeat(pose[None], len(angle), 0)
+    # the head tips forward about the spine top by 25 degrees: its joint moves under 0.2 spines
+    clip[:, layout.joints.index("head"), 1] = 1.35 + 0.2 * np.cos(angle)
+    clip[:, layout.joints.index("head"), 2] = 0.2 * np.sin(angle)
+    facts = skeleton_facts(clip[None, None], np.array([len(clip)]), layout, FPS)[0]
+    assert [(p, k) for p, k, *_ in facts["events"]] == [("head", "down")]
+    assert grounding("the head looks down and stays there", facts) == 1.0
+    assert grounding("the head tilts back", facts) == 0.0
+
+
+def test_a_torso_twist_is_the_shoulder_line_s_turn():
+    facts = {"seconds": 2.0, "range": {}, "events": [["body", "turn", 0.5, 1.0]]}
+    assert grounding("the torso twists to the left", facts) == 1.0
+    assert grounding("the torso bends forward", facts) == 0.0
+
+
+def test_claims_no_skeleton_fact_can_check_are_left_out():
+    # one head joint has no yaw; the facts hold only the first person's parts
+    assert ordered_claims("the head turns to the left, then the head shakes side to side") == []
+    assert ordered_claims("the right hand rises, then the second person's torso leans back and "
+                          "their head turns to the left") == [(0, "right hand", ("up",))]
+    assert ordered_claims("the right hand moves towards the other person") == [
+        (0, "right hand", ("any",))]
+
+
+def test_a_sentence_of_rest_speaks_of_the_whole_clip():
+    facts = {"seconds": 3.0, "range": {"left leg": 0.5, "right hand": 0.5},
+             "events": [["left leg", "forward", 0.1, 0.3], ["right hand", "up", 1.0, 1.3]]}
+    # the leg moved before the hand rose: "the legs stay still" is false even though they rest
+    # from then on
+    assert grounding("the right hand rises. the legs stay still", facts) < 1.0
+    assert grounding("the right hand rises. the torso stays still", facts) == pytest.approx(
+        2 * 1.0 * 0.5 / 1.5)  # precision 1, the moving leg not named: recall 1/2
 
 
 def test_old_facts_without_times_still_score():

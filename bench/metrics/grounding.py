@@ -13,20 +13,27 @@ with kinds
       THRESHOLD; its time is where it passes 10% and 90% of the leg;
   osc0 / osc1 / osc2  an oscillation on x / y / z: at least OSC_LEGS consecutive legs of more
       than OSC_THRESHOLD, each under OSC_LEG_SECONDS;
-  turn  (part "body") the shoulder line turns by more than TURN_DEGREES;
+  turn  (part "body") the shoulder line turns by more than TURN_DEGREES (a claim that the torso
+      turns or twists is checked against it);
+  down / back  (part "head", besides its position's moves) the head tilts forward (looks down)
+      or back relative to the spine by more than HEAD_DEGREES: a nod barely moves the head joint;
   closer / apart  (part "pair") the two persons' spine bases come closer / move apart by more
       than THRESHOLD. The second person's own parts are left out.
 Claims (parsed from the text): phases split at "then" and sentence ends, parts within a phase at
 "while" / "and" / commas; each part clause names a subject and what it does: a direction
 ("rises" -> up, "moves outward" -> away from the body's midline), an oscillation ("moves up and
 down" -> osc1), "turns", "stays" (-> still), or nothing recognisable (-> any event of the part).
-Landmarks ("to the mouth", ...) are not checked.
+Not checked (left out of the score): landmarks ("to the mouth", ...); the head turning or shaking
+(one head joint shows no yaw); what the second person's own parts do ("the second person's torso
+leans back", and "their ..." clauses after it in the same phase), since facts leave them out.
 
 Score of one clip (`grounding`): F1 of
   precision  share of claims matched in order: a claim is matched by an unused event of its part
              and kind that starts no earlier than SLACK_SECONDS before the earliest event matched
              in the previous phase; a "still" claim by a stretch of at least STILL_SECONDS, after
-             that time, in which the part has no event. A matched "still" claim is left out (a
+             that time, in which the part has no event (a sentence that only says parts rest, "the
+             torso and legs stay still", speaks of the whole clip: no event of the part at
+             all). A matched "still" claim is left out (a
              true claim of rest is cheap: most parts rest most of the time), a false one counts
              as a miss; a text of true "still" claims only has precision 1;
   recall     share of the clip's salient parts (range above SALIENT) the text says move ("the
@@ -45,6 +52,7 @@ OSC_THRESHOLD = 0.1  # smaller swings count inside an oscillation (scrubbing, ta
 OSC_LEGS = 3  # a rise and a lowering (2 legs) is not an oscillation
 OSC_LEG_SECONDS = 1.0
 TURN_DEGREES = 45.0
+HEAD_DEGREES = 10.0  # a tilt a description calls "looks down" / "tilts back"
 SALIENT = 0.4  # spine lengths: a part that covers this much should be named
 STILL_SECONDS = 0.5
 SLACK_SECONDS = 0.25  # parts of one phase start a little apart
@@ -138,6 +146,18 @@ def _turn_events(y: np.ndarray, layout, fps: float) -> list[list]:
     return [["body", "turn", s, e] for _, _, s, e in _legs(_smooth(yaw), TURN_DEGREES, fps)]
 
 
+def _head_tilt_events(y: np.ndarray, layout, fps: float) -> list[list]:
+    """The head's pitch against the spine (sagittal plane): + tilts forward, i.e. looks down."""
+    from bench.data.body import joint_index
+
+    base = joint_index(layout, ("spine base", "hip centre"))
+    top = joint_index(layout, ("spine shoulder", "shoulder centre"))
+    neck, spine = y[:, joint_index(layout, "head")] - y[:, top], y[:, top] - y[:, base]
+    pitch = np.degrees(np.arctan2(neck[:, 2], neck[:, 1]) - np.arctan2(spine[:, 2], spine[:, 1]))
+    return [["head", "down" if sign > 0 else "back", s, e]
+            for sign, _, s, e in _legs(_smooth(pitch), HEAD_DEGREES, fps)]
+
+
 def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> dict:
     """Facts of one clip (M, T, V, 3): see the module docstring."""
     from bench.data.body import normalise_clip
@@ -152,7 +172,7 @@ def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> dic
         for axis in range(3):
             events += _axis_events(part, axis, tracks[:, j, axis], fps)
     if len(own) > 1:
-        events += _turn_events(own, layout, fps)
+        events += _turn_events(own, layout, fps) + _head_tilt_events(own, layout, fps)
     if y.shape[0] > 1:
         both = present[0] & present[1]
         if both.sum() > 1:
@@ -235,18 +255,23 @@ _PREDICATE_RES = [(re.compile(p), kinds) for p, kinds in _PREDICATES]
 _PAIR = [(re.compile(r"closer|approach|towards|inward|forward"), ("closer",)),
          (re.compile(r"apart|away|outward|back"), ("apart",))]
 _KEEP_TOGETHER = ("up and down", "back and forth", "side to side", "stands up")
+_UNOBSERVED = {("head", "turn"), ("head", "osc0")}  # yaw of a single head joint
+_SECOND_PERSON = re.compile(r"\b(?:second|other) person's\b")
+_THEIR = re.compile(r"^(?:their|his|her)\b")
 
 
-def _phases(text: str) -> list[list[str]]:
-    """Phases (split at "then" and sentence ends) of part clauses (split at while/and/commas)."""
+def _phases(text: str) -> list[tuple[bool, list[str]]]:
+    """Phases (split at "then" and sentence ends) of part clauses (split at while/and/commas),
+    each with whether it opens a sentence."""
     t = text.lower()
     for phrase in _KEEP_TOGETHER:
         t = t.replace(phrase, phrase.replace(" ", "_"))
     out = []
-    for phase in re.split(r"\bthen\b|[.;:]", t):
-        parts = [p.replace("_", " ").strip() for p in re.split(r",| while | and ", phase)]
-        if any(parts):
-            out.append([p for p in parts if p])
+    for sentence in re.split(r"[.;:]", t):
+        for k, phase in enumerate(re.split(r"\bthen\b", sentence)):
+            parts = [p.replace("_", " ").strip() for p in re.split(r",| while | and ", phase)]
+            if any(parts):
+                out.append((k == 0, [p for p in parts if p]))
     return out
 
 
@@ -268,12 +293,18 @@ def _kinds(part: str, rest: str) -> tuple[str, ...]:
 def ordered_claims(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
     """(phase, part, kinds) an explanation asserts, in order. A clause naming no part inherits
     the previous clause's part ("..., then lowers"); a bare part shares the next clause's
-    predicate ("the torso and legs stay still")."""
+    predicate ("the torso and legs stay still"). A sentence that only says parts rest speaks of
+    the whole clip: its kinds are ("still", "throughout")."""
     out: list = []
     last: tuple[str, ...] = ()
-    for k, phase in enumerate(_phases(text or "")):
+    for k, (opens_sentence, phase) in enumerate(_phases(text or "")):
+        first = len(out)
         pending: tuple[str, ...] = ()
+        second = False  # inside the second person's clauses: not checkable
         for clause in phase:
+            second = bool(_SECOND_PERSON.search(clause)) or (second and bool(_THEIR.match(clause)))
+            if second:
+                continue
             m, named = _subject(clause)
             if m:
                 last = pending + named
@@ -286,8 +317,11 @@ def ordered_claims(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
             else:
                 rest = clause
             pending = ()
-            out += [(k, part, _kinds(part, rest)) for part in last]
+            out += [(k, part, kinds) for part in last
+                    if (part, (kinds := _kinds(part, rest))[0]) not in _UNOBSERVED]
         out += [(k, part, ("any",)) for part in pending]
+        if opens_sentence and len(out) > first and all(c[2] == ("still",) for c in out[first:]):
+            out[first:] = [(k, part, ("still", "throughout")) for _, part, _ in out[first:]]
     return out
 
 
@@ -326,6 +360,8 @@ def _match(part: str, kinds: tuple[str, ...], facts: dict, after: float,
            used: set) -> float | None:
     """Start time of the earliest unused event that supports the claim, from `after` on."""
     best = None
+    if part == "torso" and "turn" in kinds:
+        part = "body"  # the shoulder line's turn
     for sub in part.split("|"):  # an unsided limb: either side may show it
         if "still" in kinds:
             if facts["seconds"] == 0.0:  # old facts: still means never moving
@@ -358,7 +394,10 @@ def precision_in_order(found: list, facts: dict) -> float:
         if k != phase:
             after = min(starts) if starts else after
             phase, starts = k, []
-        t = _match(part, kinds, facts, after, used)
+        if "throughout" in kinds:  # "the torso and legs stay still": all clip long
+            t = None if any(p in part.split("|") for p, *_ in facts["events"]) else 0.0
+        else:
+            t = _match(part, kinds, facts, after, used)
         if "still" in kinds:
             counted += t is None
             continue

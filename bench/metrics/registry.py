@@ -111,12 +111,16 @@ TEXT = [
            f"a one-way move is a turn-to-turn leg of the part's trajectory covering more than "
            f"{G.THRESHOLD:g} spine lengths; an oscillation at least {G.OSC_LEGS} legs of more "
            f"than {G.OSC_THRESHOLD:g}, each under {G.OSC_LEG_SECONDS:g} s; a turn of the "
-           f"shoulder line over {G.TURN_DEGREES:g} degrees; 'stays' a stretch of at least "
-           f"{G.STILL_SECONDS:g} s without an event; a true 'stays' claim is left out, a false "
+           f"shoulder line over {G.TURN_DEGREES:g} degrees (the torso's turn or twist); the "
+           f"head looking down or tilting back a change of over {G.HEAD_DEGREES:g} degrees in its "
+           f"pitch against the spine; 'stays' a stretch of at least "
+           f"{G.STILL_SECONDS:g} s without an event, and a sentence of rest only ('the torso and "
+           f"legs stay still') no event all clip long; a true 'stays' claim is left out, a false "
            f"one counts as a miss) and (b) the share of the clip's salient parts (covering more "
            f"than {G.SALIENT:g} spine lengths) the text says move. Positions "
            "are the parts' end joints relative to the spine base in the first performer's body "
-           "frame; landmarks ('to the mouth') and the second person's own parts are not checked. "
+           "frame; landmarks ('to the mouth'), the head turning or shaking (one head joint shows no "
+           "yaw) and the second person's own parts are not checked. "
            "Averaged over explanations that name a body part. Reference-free.",
            from_texts=X.score_grounding, in_ablation=True),
     Metric("consistency", "Consistency", "text", True,
