@@ -66,7 +66,7 @@ def execute_run(spec_dict: dict, out: str, threads: int = 0, track=()) -> dict:
             predictions.extra["reference"] = list(bundle.test.descriptions)
         progress.step(0, 1, "scoring")  # explanation scores load MiniLM: a minute on a CPU
         if predictions.texts is not None:  # what each test skeleton shows, for grounding
-            predictions.extra["motion_facts"] = _motion_facts(bundle)
+            predictions.extra["motion_facts"] = motion_facts(bundle)
         metrics = score(predictions)
         progress.step(1, 1, "scoring")
         metrics.update(method.diagnostics())
@@ -106,13 +106,19 @@ def score(predictions) -> dict:
     return score_run(predictions, run_time=True)
 
 
-def _motion_facts(bundle) -> list[dict]:
+def motion_facts(bundle) -> list[dict]:
     """Per test clip, its timed motion events (bench.metrics.grounding), for grounding."""
     from bench.data.layouts import get_layout
     from bench.metrics.grounding import skeleton_facts
 
     test = bundle.test
     return skeleton_facts(test.keypoint, test.num_frames, get_layout(bundle.layout), bundle.fps)
+
+
+def fresh_motion_facts(spec: RunSpec) -> list[dict]:
+    """A stored run's test motion facts computed again from its data by this version's
+    grounding (for runs stored before the facts changed)."""
+    return motion_facts(_load_checked_bundle(spec))
 
 
 def _load_checked_bundle(spec: RunSpec):

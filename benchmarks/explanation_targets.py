@@ -7,7 +7,9 @@ For every finished lvlm_var run of the suite: each explanation score beside its 
 constant text, the texts shuffled across clips, the predicted class's template, what the tokens
 read as without the LM), distinct explanations, grounding, ERASER comprehensiveness /
 sufficiency against random rationales, tokens per clip, and what the LM adds over token-only
-classifiers, with the issue's targets marked (met / not met). Scores are re-computed from the stored predictions (MiniLM included).
+classifiers, with the issue's targets marked (met / not met). Scores are re-computed from the
+stored predictions (MiniLM included); `--refresh-facts` also recomputes the motion facts that
+grounding checks from the run's test skeletons, for runs stored before the facts changed.
 """
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--suite", default="ntu60-xsub")
     ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--refresh-facts", action="store_true",
+                    help="recompute the motion facts grounding checks from each run's test "
+                         "skeletons with this version (runs stored before the facts changed)")
     args = ap.parse_args()
 
     from bench.data.datasets import suite_class_names
@@ -50,6 +55,11 @@ def main() -> None:
         sys.exit(f"no finished lvlm_var {args.profile} runs of {args.suite} under {args.out}")
     for r in runs:
         p = store.load_predictions(r["run_id"])
+        if args.refresh_facts:
+            from bench.runner import fresh_motion_facts
+            from bench.specs import RunSpec
+
+            p.extra["motion_facts"] = fresh_motion_facts(RunSpec.from_dict(r["spec"]))
         q = score_run(p, names, run_time=False)
         d = {**r["metrics"], "distinct": len({t for t in p.texts if t})}
         print(f"\n{r['run_id']} seed {r['spec']['seed']}: top-1 {fmt('top1', q['top1'])}%, "
