@@ -188,8 +188,8 @@ def test_claims_no_skeleton_fact_can_check_are_left_out():
     assert ordered_claims("the head turns to the left, then the head shakes side to side") == []
     assert ordered_claims("the right hand rises, then the second person's torso leans back and "
                           "their head turns to the left") == [(0, "right hand", ("up",))]
-    assert ordered_claims("the right hand moves towards the other person") == [
-        (0, "right hand", ("any",))]
+    assert ordered_claims("the right hand moves to the other person's chest, then the second "
+                          "person staggers back") == [(0, "right hand", ("any",))]
 
 
 def test_a_sentence_of_rest_speaks_of_the_whole_clip():

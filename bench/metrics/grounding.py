@@ -256,7 +256,7 @@ _PAIR = [(re.compile(r"closer|approach|towards|inward|forward"), ("closer",)),
          (re.compile(r"apart|away|outward|back"), ("apart",))]
 _KEEP_TOGETHER = ("up and down", "back and forth", "side to side", "stands up")
 _UNOBSERVED = {("head", "turn"), ("head", "osc0")}  # yaw of a single head joint
-_SECOND_PERSON = re.compile(r"\b(?:second|other) person's\b")
+_SECOND_PERSON = re.compile(r"^(?:the )?(?:second|other) person\b")  # its subject, not a landmark
 _THEIR = re.compile(r"^(?:their|his|her)\b")
 
 
@@ -302,7 +302,7 @@ def ordered_claims(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
         pending: tuple[str, ...] = ()
         second = False  # inside the second person's clauses: not checkable
         for clause in phase:
-            second = bool(_SECOND_PERSON.search(clause)) or (second and bool(_THEIR.match(clause)))
+            second = bool(_SECOND_PERSON.match(clause)) or (second and bool(_THEIR.match(clause)))
             if second:
                 continue
             m, named = _subject(clause)
