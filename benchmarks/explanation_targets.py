@@ -7,9 +7,12 @@ For every finished lvlm_var run of the suite: each explanation score beside its 
 constant text, the texts shuffled across clips, the predicted class's template, what the tokens
 read as without the LM), distinct explanations, grounding, ERASER comprehensiveness /
 sufficiency against random rationales, tokens per clip, and what the LM adds over token-only
-classifiers, with the issue's targets marked (met / not met). Scores are re-computed from the
-stored predictions (MiniLM included); `--refresh-facts` also recomputes the motion facts that
-grounding checks from the run's test skeletons, for runs stored before the facts changed.
+classifiers, with the issue's targets marked (met / not met): on synthetic data its synthetic
+NTU60 targets; on real data LVLM-VAR's top-1 beside the same store's ST-GCN run of the same seed
+(within 5 points?) and the LM's margin over the best token-only baseline. Scores are
+re-computed from the stored predictions (MiniLM included); `--refresh-facts` also recomputes the
+motion facts that grounding checks from the run's test skeletons, for runs stored before the
+facts changed.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ TARGETS = (  # (what, test on the scores q and diagnostics d)
     ("comprehensiveness >= 0.15", lambda q, d: q.get("comprehensiveness", 0) >= 0.15),
     ("tokens per clip >= 8", lambda q, d: d.get("vst_test_tokens_per_clip", 0) >= 8),
 )
+REAL_DATA_GAP = 5.0  # points: LVLM-VAR's top-1 at most this far under ST-GCN's on the same split
 SHOWN = ("rouge_l", "bleu", "bertscore_f1", "embedding_similarity", "grounding", "consistency")
 
 
@@ -76,8 +80,29 @@ def main() -> None:
         print("  ".join(f"{m.header} {m.fmt(d.get(m.key))}" for m in LM_ADDS))
         print(f"tokens per clip {d.get('vst_test_tokens_per_clip', float('nan')):.1f}, clip entropy "
               f"{d.get('vst_test_clip_token_entropy', float('nan')):.2f} bits")
-        for what, test in TARGETS:
-            print(f"  [{'met' if test(q, d) else 'NOT met'}] {what}")
+        if r["spec"]["data"]["kind"] == "synthetic":  # the issue's targets are for synthetic NTU60
+            for what, test in TARGETS:
+                print(f"  [{'met' if test(q, d) else 'NOT met'}] {what}")
+        else:
+            real_data_targets(store, r, d)
+
+
+def real_data_targets(store, run: dict, d: dict) -> None:
+    """Real data: LVLM-VAR's top-1 beside ST-GCN's run of the same profile and seed, and what
+    the LM adds over the best token-only classifier on the same tokens."""
+    same = [x for x in store.results() if x["status"] == "done" and x["spec"]["method"] == "stgcn"
+            and all(x["spec"][k] == run["spec"][k] for k in ("suite", "profile", "seed"))]
+    lm = 100 * d["top1"]
+    best = 100 * max(d.get("token_bow_top1", 0.0), d.get("token_seq_top1", 0.0))
+    print(f"  LM top-1 minus the best token-only baseline: {lm - best:+.1f} points")
+    if not same:
+        print(f"  [?] within {REAL_DATA_GAP:g} points of ST-GCN: no finished stgcn run of this "
+              "seed here")
+        return
+    gcn = 100 * same[0]["metrics"]["top1"]
+    met = "met" if lm >= gcn - REAL_DATA_GAP else "NOT met"
+    print(f"  [{met}] within {REAL_DATA_GAP:g} points of ST-GCN (seed {run['spec']['seed']}: "
+          f"{gcn:.1f}%, LVLM-VAR {lm:.1f}%)")
 
 
 if __name__ == "__main__":

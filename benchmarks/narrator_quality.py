@@ -9,8 +9,8 @@ were tuned) and on test-subject clips, each beside two controls on the same clip
 text (the most frequent narrative on train clips) and the narratives shuffled across clips
 (seeded). Also: grounding (bench.metrics.grounding) of the narratives, and of the ground truth
 itself beside the ground truth of the neighbouring clip (the metric's own validity check),
-distinct narratives per clip, words per narrative and milliseconds per clip. The descriptions are read here only, to
-score: the narrator never sees them.
+distinct narratives per clip, words per narrative and milliseconds per clip. The descriptions
+are read here only, to score: the narrator never sees them.
 """
 from __future__ import annotations
 

@@ -119,8 +119,8 @@ TEXT = [
            f"one counts as a miss) and (b) the share of the clip's salient parts (covering more "
            f"than {G.SALIENT:g} spine lengths) the text says move. Positions "
            "are the parts' end joints relative to the spine base in the first performer's body "
-           "frame; landmarks ('to the mouth'), the head turning or shaking (one head joint shows no "
-           "yaw) and the second person's own parts are not checked. "
+           "frame; landmarks ('to the mouth'), the head turning or shaking (one head joint "
+           "shows no yaw) and the second person's own parts are not checked. "
            "Averaged over explanations that name a body part. Reference-free.",
            from_texts=X.score_grounding, in_ablation=True),
     Metric("consistency", "Consistency", "text", True,
