@@ -161,6 +161,25 @@ def test_an_oscillation_claim_needs_an_oscillation():
     assert grounding("the right hand moves side to side", facts) == 0.0
 
 
+def test_facts_of_a_2d_pose_estimator_clip():
+    from bench.data.layouts import get_layout
+
+    layout = get_layout("coco17")
+    image = {"nose": (100, 40), "left eye": (104, 36), "right eye": (96, 36), "left ear": (108, 40),
+             "right ear": (92, 40), "left shoulder": (120, 80), "right shoulder": (80, 80),
+             "left elbow": (125, 130), "right elbow": (75, 130), "left wrist": (125, 175),
+             "right wrist": (75, 175), "left hip": (110, 180), "right hip": (90, 180),
+             "left knee": (110, 250), "right knee": (90, 250), "left ankle": (110, 320),
+             "right ankle": (90, 320)}  # pixels, y down; the spine is ~100 px
+    pose = np.array([(*image[j], 1.0) for j in layout.joints], dtype=np.float32)
+    clip = np.repeat(pose[None], int(2 * FPS), 0)
+    clip[:, layout.joints.index("right wrist"), 1] = np.concatenate(
+        [_ramp(175, 175, .5), _ramp(175, 60, .5), _ramp(60, 60, 1)])  # rises to the face
+    facts = skeleton_facts(clip[None, None], np.array([len(clip)]), layout, FPS)[0]
+    assert ("right hand", "up") in [(p, k) for p, k, *_ in facts["events"]]
+    assert grounding("the right hand rises to the mouth and stays there", facts) == 1.0
+
+
 def test_a_nod_is_seen_by_the_head_s_tilt_not_its_position():
     from bench.data.layouts import get_layout
 

@@ -159,9 +159,10 @@ def _head_tilt_events(y: np.ndarray, layout, fps: float) -> list[list]:
 
 
 def clip_facts(keypoint: np.ndarray, num_frames: int, layout, fps: float) -> dict:
-    """Facts of one clip (M, T, V, 3): see the module docstring."""
-    from bench.data.body import normalise_clip
+    """Facts of one clip (M, T, V, C): see the module docstring."""
+    from bench.data.body import normalise_clip, with_virtual_joints
 
+    keypoint, layout = with_virtual_joints(keypoint, layout)  # 2D poses: joints they lack
     y, present = normalise_clip(keypoint, int(num_frames), layout)
     own = y[0][present[0]]
     tracks = _part_tracks(own, layout)
