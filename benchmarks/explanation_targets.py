@@ -57,13 +57,17 @@ def main() -> None:
             and r["spec"]["suite"] == args.suite and r["spec"]["profile"] == args.profile]
     if not runs:
         sys.exit(f"no finished lvlm_var {args.profile} runs of {args.suite} under {args.out}")
+    facts_of_data: dict = {}  # the seeds of a suite share their test clips: facts once
     for r in runs:
         p = store.load_predictions(r["run_id"])
         if args.refresh_facts:
             from bench.runner import fresh_motion_facts
             from bench.specs import RunSpec
 
-            p.extra["motion_facts"] = fresh_motion_facts(RunSpec.from_dict(r["spec"]))
+            digest = r["spec"]["data"]["digest"]
+            if digest not in facts_of_data:
+                facts_of_data[digest] = fresh_motion_facts(RunSpec.from_dict(r["spec"]))
+            p.extra["motion_facts"] = facts_of_data[digest]
         q = score_run(p, names, run_time=False)
         d = {**r["metrics"], "distinct": len({t for t in p.texts if t})}
         print(f"\n{r['run_id']} seed {r['spec']['seed']}: top-1 {fmt('top1', q['top1'])}%, "

@@ -148,11 +148,10 @@ def _turn_events(y: np.ndarray, layout, fps: float) -> list[list]:
 
 def _head_tilt_events(y: np.ndarray, layout, fps: float) -> list[list]:
     """The head's pitch against the spine (sagittal plane): + tilts forward, i.e. looks down."""
-    from bench.data.body import joint_index
+    from bench.data.body import body_joints
 
-    base = joint_index(layout, ("spine base", "hip centre"))
-    top = joint_index(layout, ("spine shoulder", "shoulder centre"))
-    neck, spine = y[:, joint_index(layout, "head")] - y[:, top], y[:, top] - y[:, base]
+    j = body_joints(layout)
+    neck, spine = y[:, j.head] - y[:, j.top], y[:, j.top] - y[:, j.base]
     pitch = np.degrees(np.arctan2(neck[:, 2], neck[:, 1]) - np.arctan2(spine[:, 2], spine[:, 1]))
     return [["head", "down" if sign > 0 else "back", s, e]
             for sign, _, s, e in _legs(_smooth(pitch), HEAD_DEGREES, fps)]
