@@ -7,7 +7,7 @@ _base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoin
 
 # The method config bench runs this file with: MMAction2's recipe values, restated so that bench
 # reads them without importing mmaction (model=dict(): the recipe's model as it is).
-# tests/test_baselines_registry.py checks they equal what this file inherits.
+# tests/methods/test_baselines_registry.py checks they equal what this file inherits.
 bench = dict(
     stream='joint', model=dict(),
     # 16 epochs x RepeatDataset(5) = 80 passes, uniform 100-frame clips, 10 test clips

@@ -9,7 +9,7 @@ _base_ = 'mmaction::skeleton/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keyp
 
 # The method config bench runs this file with: MMAction2's recipe values, restated so that bench
 # reads them without importing mmaction (model=dict(): the recipe's model as it is).
-# tests/test_baselines_registry.py checks they equal what this file inherits.
+# tests/methods/test_baselines_registry.py checks they equal what this file inherits.
 bench = dict(
     model=dict(),
     epochs=24, repeat=10, clip_len=48, val_clips=1, test_clips=10,

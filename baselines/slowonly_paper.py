@@ -10,7 +10,7 @@ _base_ = 'mmaction::recognition/slowonly/slowonly_r50_8xb16-4x16x1-256e_kinetics
 # The method config bench runs this file with: MMAction2's recipe values, restated so that bench
 # reads them without importing mmaction (model=dict(): the recipe's model as it is), plus bench's
 # own (render_size: side of clips rendered from synthetic skeletons; video_root None: the videos
-# are under the data root). tests/test_mmaction_rgb.py checks they equal what this file inherits.
+# are under the data root). tests/methods/test_mmaction_rgb.py checks they equal what this file inherits.
 bench = dict(
     model=dict(),
     epochs=256, repeat=1, clip_len=4, frame_interval=16, num_clips=1, val_clips=1, test_clips=10,

@@ -20,7 +20,7 @@ def _single_thread_torch():
     torch.set_num_threads(1)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data (development data); tests using it skip on a fresh clone without it."""
     if not SHARED_DATA.is_dir():

@@ -1,6 +1,6 @@
 """Stand-in `srun` and `sacct` (Python scripts written onto PATH) for tests that drive the Slurm
 executor without Slurm: job state lives in files under $FAKE_SLURM_DIR, written by the stand-in
-sbatch each test file defines (tests/test_executors_slurm.py, tests/test_executor_signals.py)."""
+sbatch each test file defines (tests/executors/test_executors_slurm.py, tests/executors/test_executor_signals.py)."""
 
 SRUN = r'''
 import os, subprocess, sys

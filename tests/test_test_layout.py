@@ -1,4 +1,5 @@
-"""The tests' own layout: shared helpers live in conftest.py (fixtures) or plain modules such as
+"""The tests' own layout: the folders mirror the package (tests/data/ntu/ tests bench/data/ntu/),
+shared helpers live in conftest.py (fixtures) or plain modules such as
 toys.py, never in another test_*.py file (importing one runs its module-level skips and
 fixtures, and `sys.path.insert` hides where a name comes from); `pytest.importorskip` only
 guards optional extras, so a broken required dependency or bench module fails instead of
@@ -95,13 +96,25 @@ def test_the_check_catches_what_it_should(rules, source, bad):
 
 def test_tests_import_no_test_file_and_skip_only_optional_extras(rules):
     found, fixed = {}, []
-    for path in sorted(TESTS.glob("*.py")):
+    for path in sorted(TESTS.rglob("*.py")):
         issues = problems(path.read_text(), *rules)
         if path.name in PENDING:
             if not issues:
                 fixed.append(path.name)
         elif issues:
-            found[path.name] = issues
+            found[str(path.relative_to(TESTS))] = issues
     assert not found, ("shared helpers go to conftest.py (fixtures) or toys.py (builders); "
                        f"importorskip is for extras only: {found}")
     assert not fixed, f"{fixed} now follow the rules: remove them from PENDING"
+
+
+def test_test_folders_mirror_the_package():
+    """tests/X/Y/ exists only where bench/X/Y/ is a package, and the test files' names stay
+    unique (pytest's prepend import mode imports each by its bare name)."""
+    package = TESTS.parent / "bench"
+    folders = {p.parent for p in TESTS.rglob("test_*.py")} - {TESTS}
+    strays = [str(f.relative_to(TESTS)) for f in folders
+              if not (package / f.relative_to(TESTS) / "__init__.py").is_file()]
+    assert not strays, f"test folders without a bench package of the same path: {strays}"
+    names = [p.name for p in TESTS.rglob("*.py") if p.name != "conftest.py"]
+    assert len(names) == len(set(names)), "two test modules share a name"

@@ -1,5 +1,5 @@
 """Toy data and objects that several test files build: plain functions, imported as
-`from toys import ...` (pytest's default prepend import mode puts tests/ on sys.path).
+`from toys import ...` (pyproject.toml puts tests/ on pytest's sys.path).
 Fixtures belong in conftest.py; helpers used by one file stay in that file."""
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from bench.data.ntu.loader import clip_frames, find_skeleton_files, load_ntu_arr
 from bench.data.pose.pkl_io import read_pose_pickle
 from bench.data.prepared import PaddedArrayFile
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "prepare_memory.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "prepare_memory.py"
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(),
                                 reason="peak RSS is read from /proc")
 

@@ -72,8 +72,10 @@ def runs(tmp_path_factory):
     one.mkdir(), two.mkdir(), micro.mkdir()
     fit_and_predict(str(one), str(tmp / "cache1"))
     fit_and_predict(str(micro), str(tmp / "cache1"), micro_batch=2)  # the VST from the cache
-    tests = str(Path(__file__).parent)  # the ranks import this module by name
-    env = {"PYTHONPATH": os.pathsep.join([tests] + sys.path), "OMP_NUM_THREADS": "1"}
+    # the ranks import this module by name, and it imports tests/toys.py
+    here = Path(__file__).resolve().parent
+    env = {"PYTHONPATH": os.pathsep.join([str(here), str(here.parents[1])] + sys.path),
+           "OMP_NUM_THREADS": "1"}
     saved = {k: os.environ.get(k) for k in env}
     try:  # invoke sets the env for torchrun (and so for the ranks)
         assert invoke(fit_and_predict, (str(two), str(tmp / "cache2")), {}, env, procs=2) == 0
@@ -155,7 +157,7 @@ def test_gpu_benchmark_data_parallel_mode_runs_on_two_gloo_processes(tmp_path):
     import json
     import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "lvlm_gpu.py"
+    script = Path(__file__).resolve().parents[3] / "benchmarks" / "lvlm_gpu.py"
     single, dp = tmp_path / "one.json", tmp_path / "dp.json"
     common = ["--geometry", "tiny", "--seq-lens", "16", "--batch", "2", "--iters", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -123,7 +123,7 @@ def test_ray_a_signal_cancels_the_tasks_says_so_and_the_same_command_resumes(
 
 # -------------------------------------------------------------------------------------- Slurm
 
-# Stand-in sbatch: as tests/test_executors_slurm.py's, and each job's process group is noted
+# Stand-in sbatch: as tests/executors/test_executors_slurm.py's, and each job's process group is noted
 # (<job>.pgid) for the stand-in scancel, which logs its argv and, as Slurm does, sends SIGTERM
 # to every process of each named job (an array id: all its tasks), marking them CANCELLED.
 SBATCH = r'''

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "lvlm_gpu.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "lvlm_gpu.py"
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,6 @@
 (bone lengths, left/right symmetry, vertical order), split rule, bad input."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -23,13 +20,9 @@ PAIRS = [(("left shoulder", "left elbow"), ("right shoulder", "right elbow")),
 
 
 @pytest.fixture(scope="module")
-def converted():
-    """Both datasets converted once for the module (the `shared_data` fixture is per test)."""
-    root = Path(os.environ.get("BENCH_SHARED_DATA",
-                               Path(__file__).resolve().parents[2] / "shared" / "data"))
-    if not root.is_dir():
-        pytest.skip(f"{root} not present")
-    return {ds.name: convert(ds, root / ds.name) for ds in (UTD_MHAD, MSR_ACTION3D)}
+def converted(shared_data):
+    """Both datasets converted once for the module."""
+    return {ds.name: convert(ds, shared_data / ds.name) for ds in (UTD_MHAD, MSR_ACTION3D)}
 
 
 def _frames(data):
