@@ -21,6 +21,7 @@ from pathlib import Path
 SINK_ENV = "BENCH_PROGRESS_FILE"  # processes a run starts (torchrun ranks) report there too
 _sink: Path | None = Path(os.environ[SINK_ENV]) if os.environ.get(SINK_ENV) else None
 _last_write = 0.0
+_last_label = ""
 WRITE_EVERY_S = 0.5  # a run's step file is rewritten at most this often
 PLAIN_EVERY_S = 60.0  # not on a terminal: one line on the runs in flight at most this often
 MIN_STAGE_S = 2.0  # a stage's rate is trusted once it has run this long
@@ -32,8 +33,8 @@ QUIET_BARS = {"TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 def set_sink(path: Path | None) -> None:
     """Where this process's run writes its steps (set by the runner, cleared after the run)."""
-    global _sink, _last_write
-    _sink, _last_write = (Path(path) if path else None), 0.0
+    global _sink, _last_write, _last_label
+    _sink, _last_write, _last_label = (Path(path) if path else None), 0.0, ""
     if _sink is None:
         os.environ.pop(SINK_ENV, None)
     else:
@@ -54,11 +55,14 @@ def quiet_third_party_bars() -> None:
 
 
 def step(done: int, total: int, label: str = "") -> None:
-    global _last_write
+    """A run is at step `done` of `total` of its stage `label`; a new stage is written at once
+    (so the display never shows a finished stage while a silent one runs)."""
+    global _last_write, _last_label
     now = time.monotonic()
-    if _sink is None or (now - _last_write < WRITE_EVERY_S and done < total):
+    if _sink is None or (now - _last_write < WRITE_EVERY_S and done < total
+                         and label == _last_label):
         return
-    _last_write = now
+    _last_write, _last_label = now, label
     try:
         _sink.parent.mkdir(parents=True, exist_ok=True)
         tmp = _sink.with_name(f".{_sink.name}.{os.getpid()}.tmp")

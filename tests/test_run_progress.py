@@ -1,6 +1,7 @@
 """Progress inside runs (issue 17): the MMAction2 epoch hook, plain log lines, the sweep ETA from
 the runs' reported steps, --workers auto, and opt-in experiment trackers."""
 import io
+import json
 import logging
 import os
 import re
@@ -97,6 +98,34 @@ def test_a_fast_method_says_nothing_of_a_slow_one(clock):
     clock.now += 10
     sweep.update({"stgcn-1": {"done": 5, "total": 50, "label": "stgcn epoch 1/10"}})
     assert sweep.eta() == pytest.approx(90)
+
+
+def test_a_new_stage_is_written_at_once_and_steps_of_a_stage_are_throttled(clock, tmp_path):
+    """A finished stage followed by a silent one (the LM's GGUF conversion after the VST) must
+    not leave "vst 200/200" on the display for minutes."""
+    sink = tmp_path / "run.json"
+    progress.set_sink(sink)
+    try:
+        def shown():
+            return json.loads(sink.read_text())
+
+        progress.step(199, 200, "vst")
+        clock.now += 0.1
+        progress.step(200, 200, "vst")  # a stage's last step is always written
+        assert shown() == {"done": 200, "total": 200, "label": "vst"}
+        clock.now += 0.1
+        progress.step(0, 1, "LM conversion (once)")
+        assert shown()["label"] == "LM conversion (once)"
+        clock.now += 0.1
+        progress.step(1, 10, "lora")
+        clock.now += 0.1
+        progress.step(2, 10, "lora")  # same stage within WRITE_EVERY_S: not rewritten
+        assert shown() == {"done": 1, "total": 10, "label": "lora"}
+        clock.now += progress.WRITE_EVERY_S
+        progress.step(3, 10, "lora")
+        assert shown()["done"] == 3
+    finally:
+        progress.set_sink(None)
 
 
 def test_plain_progress_lines_off_a_terminal(clock, monkeypatch):

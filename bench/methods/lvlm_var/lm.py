@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bench import progress
 from bench.errors import BenchError
 from bench.paths import cache_root
 
@@ -140,7 +141,8 @@ def smollm2_dir(cfg: dict) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     gguf = smollm2_gguf(cfg)
-    log.info("converting %s into %s (once)", gguf, target)
+    log.info("converting %s into %s (once; minutes on one CPU thread)", gguf, target)
+    progress.step(0, 1, "LM conversion (once)")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     fields = loaded.config.to_dict()
@@ -157,6 +159,7 @@ def smollm2_dir(cfg: dict) -> Path:
         os.replace(tmp, target)
     except OSError:  # another process finished first
         shutil.rmtree(tmp, ignore_errors=True)
+    progress.step(1, 1, "LM conversion (once)")
     return target
 
 

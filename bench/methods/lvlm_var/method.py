@@ -25,6 +25,18 @@ log = logging.getLogger("bench")
 # (minutes on a CPU: each re-scores test clips with the LM or trains a classifier).
 CONTROLS_LABEL = "controls"
 CONTROL_STAGES = ("erasure test", "shuffled-order control", "token-only baselines")
+# What runs between the VST and the first LoRA step, in order (minutes on a CPU thread).
+PREPARE_STAGES = ("tokens", "token narration", "clip narratives", "language model")
+
+
+def _prepare(stage: str, started: float | None = None) -> float:
+    """Show the stage that starts now (and log how long the one before took); returns now."""
+    i = PREPARE_STAGES.index(stage)
+    if started is not None:
+        log.info("lvlm prepare: %s done (%.1fs)", PREPARE_STAGES[i - 1],
+                 time.perf_counter() - started)
+    progress.step(i, len(PREPARE_STAGES), f"prepare: {stage}")
+    return time.perf_counter()
 
 
 def _control_done(stage: str, started: float) -> None:
@@ -163,12 +175,15 @@ class LvlmVar(Method):
                 self.vst, hit = fit_or_load_vst(self, data)
         self.stats.update({"vst_cache_hit": float(hit), "vst_fit_s": time.perf_counter() - t0})
         self.stats.update({f"vst_{k}": v for k, v in self.vst.train_stats.items()})
+        t0 = _prepare("tokens")
         tokens, stats = self.tokenize(data.train, data)
         self.stats.update({f"vst_train_{k}": v for k, v in stats.items()})
         self._train_tokens, self._train_labels = tokens, np.asarray(data.train.labels)
         self._decoding = (int(cfg["vst.window"]), data.fps / float(cfg["vst.token_rate"]),
                           get_layout(data.layout), data.fps)
+        t0 = _prepare("token narration", t0)
         narrations = self._narrate(tokens)
+        t0 = _prepare("clip narratives", t0)
         targets = self._explanation_targets(data, tokens)
         self.context = explanation_context(targets, self._train_labels, data.num_classes)
         self.stats["train_distinct_explanations"] = float(len(set(targets)))
@@ -179,7 +194,7 @@ class LvlmVar(Method):
         # The LM stage draws from its own seed, whether the VST was trained here or read from
         # the stage cache (which leaves the global generator elsewhere).
         torch.manual_seed(stage_seed(self.seed, "lvlm"))
-        t0 = time.perf_counter()
+        t0 = _prepare("language model", t0)
         corpus = (list(data.class_names) + vocabulary_text() + sorted(set(self.vst.descriptions))
                   + sorted(set(targets)) + sorted(set(narrations)) + template_text()
                   + [cfg["prompt.system"], cfg["prompt.instruction"]])
@@ -204,6 +219,7 @@ class LvlmVar(Method):
                                       for t in targets), default=0)
         self.stats["lvlm_no_repeat_ngram"] = float(self.no_repeat)
         self.stats["lvlm_load_s"] = time.perf_counter() - t0
+        log.info("lvlm prepare: language model done (%.1fs)", self.stats["lvlm_load_s"])
         self.stats["lvlm_trainable_params"] = float(sum(
             p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
 

@@ -50,8 +50,15 @@ def test_fit_predict_narrates_and_gives_the_same_predictions_on_a_cache_hit(bund
     assert [s for s in steps if s[2] == "controls"] == [(i, 3, "controls") for i in range(4)]
     assert steps[-1] == (3, 3, "controls")
     second = lvlm_method(tmp_path, **{"lvlm.epochs": 2.0})  # same cache folder: the VST is read
+    steps.clear()
     second.fit(bundle)
     assert second.stats["vst_cache_hit"] == 1.0
+    # between the VST and the LoRA steps, each stage is shown as it starts
+    labels = [s[2] for s in steps]
+    assert [x for x in labels if x.startswith("prepare: ")] == [
+        "prepare: tokens", "prepare: token narration", "prepare: clip narratives",
+        "prepare: language model"]
+    assert labels.index("prepare: language model") < labels.index("lora")
     p2 = second.predict(bundle.test, bundle)
     assert np.array_equal(p1.scores, p2.scores) and p1.texts == p2.texts
     # the targets are the train clips' own narratives, and the controls come from them
