@@ -237,7 +237,7 @@ def check_backbone(cfg: dict) -> None:
             smollm2_gguf(cfg)
     if cfg["lvlm.load_in_4bit"] and importlib.util.find_spec("bitsandbytes") is None:
         raise BenchError("lvlm.load_in_4bit=true needs bitsandbytes (pip install "
-                         "'bench[quantize]')")
+                         "'bench[4bit]')")
 
 
 def configured_llava_dir(cfg: dict) -> str:
