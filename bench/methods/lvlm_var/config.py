@@ -29,7 +29,7 @@ CHOICES = {
     "lvlm.code_init": ("projector", "description"),
     "lvlm.projector": ("semantic", "mlp"),
     "lvlm.class_words": ("mean", "idf"),
-    "lvlm.dtype": ("float32", "bfloat16", "autocast-bfloat16"),
+    "lvlm.dtype": ("auto", "float32", "bfloat16", "autocast-bfloat16"),
     "lvlm.score_norm": ("sum", "mean"),
 }
 

@@ -74,7 +74,7 @@ class Backbone:
     tokenizer: object
     placeholder_id: int
     code_token_ids: list | None
-    dtype: str  # config lvlm.dtype
+    dtype: str  # lvlm.dtype as run (resolve_dtype: never "auto")
     device: torch.device
     peft_model: nn.Module | None = None
     checkpointing: bool = False  # gradient checkpointing: training runs without KV caches
@@ -87,6 +87,32 @@ class Backbone:
         if self.dtype == "autocast-bfloat16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none: not Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags")
+            for f in line.split(":", 1)[1].split()}
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether `device` computes bfloat16 in hardware (else torch emulates it, slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
+def resolve_dtype(name: str, device: torch.device) -> str:
+    """lvlm.dtype as this device runs it: `auto` is autocast-bfloat16 where bf16 is native."""
+    if name != "auto":
+        return name
+    return "autocast-bfloat16" if native_bf16(device) else "float32"
 
 
 # ----------------------------------------------------------------------------- tokenizers
@@ -222,10 +248,11 @@ def build_backbone(cfg: dict, *, corpus: list[str], num_codes: int, seed: int) -
         model.config.text_config.vocab_size = len(tokenizer)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if cfg["lvlm.dtype"] == "bfloat16":
+    dtype = resolve_dtype(cfg["lvlm.dtype"], device)
+    if dtype == "bfloat16":
         model = model.to(torch.bfloat16)
     model.eval()
-    return Backbone(model, tokenizer, placeholder, codes, cfg["lvlm.dtype"], device)
+    return Backbone(model, tokenizer, placeholder, codes, dtype, device)
 
 
 def check_backbone(cfg: dict) -> None:
@@ -280,7 +307,8 @@ def _build_llava15(cfg: dict, num_codes: int) -> Backbone:
 
     path = llava15_path(cfg)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    kwargs = {"dtype": torch.bfloat16 if cfg["lvlm.dtype"] != "float32" else torch.float32}
+    dtype = resolve_dtype(cfg["lvlm.dtype"], device)
+    kwargs = {"dtype": torch.bfloat16 if dtype != "float32" else torch.float32}
     if cfg["lvlm.load_in_4bit"]:
         check_backbone(cfg)
         from transformers import BitsAndBytesConfig
@@ -300,7 +328,7 @@ def _build_llava15(cfg: dict, num_codes: int) -> Backbone:
         getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
-    return Backbone(model.eval(), tokenizer, placeholder, codes, cfg["lvlm.dtype"], device,
+    return Backbone(model.eval(), tokenizer, placeholder, codes, dtype, device,
                     checkpointing=bool(cfg["lvlm.gradient_checkpointing"]))
 
 

@@ -219,6 +219,8 @@ class LvlmVar(Method):
                                       for t in targets), default=0)
         self.stats["lvlm_no_repeat_ngram"] = float(self.no_repeat)
         self.stats["lvlm_load_s"] = time.perf_counter() - t0
+        self.stats["lvlm_bf16"] = float(self.bb.dtype != "float32")  # lvlm.dtype=auto resolved
+        log.info("lvlm dtype %s (lvlm.dtype=%s)", self.bb.dtype, cfg["lvlm.dtype"])
         log.info("lvlm prepare: language model done (%.1fs)", self.stats["lvlm_load_s"])
         self.stats["lvlm_trainable_params"] = float(sum(
             p.numel() for p in self.bb.peft_model.parameters() if p.requires_grad))
