@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import time
 import pytest
 
 from bench.store import Store
-from fake_slurm import SACCT, SRUN
+import fake_slurm as fake_slurm_scripts
 from session_procs import kill_session, wait_gone
 
 SLEEP_S = 4  # each run sleeps this long: the signal lands while both are in flight
@@ -123,61 +122,10 @@ def test_ray_a_signal_cancels_the_tasks_says_so_and_the_same_command_resumes(
 
 # -------------------------------------------------------------------------------------- Slurm
 
-# Stand-in sbatch: as tests/executors/test_executors_slurm.py's, and each job's process group is noted
-# (<job>.pgid) for the stand-in scancel, which logs its argv and, as Slurm does, sends SIGTERM
-# to every process of each named job (an array id: all its tasks), marking them CANCELLED.
-SBATCH = r'''
-import os, re, subprocess, sys, pathlib
-state = pathlib.Path(os.environ["FAKE_SLURM_DIR"])
-script = pathlib.Path(sys.argv[-1])
-text = script.read_text()
-counter = state / "next_id"
-jid = int(counter.read_text()) if counter.exists() else 1000
-counter.write_text(str(jid + 1))
-m = re.search(r"^#SBATCH --array=(\d+)-(\d+)", text, re.M)
-for t in (range(int(m[1]), int(m[2]) + 1) if m else [None]):
-    key = str(jid) if t is None else f"{jid}_{t}"
-    env = dict(os.environ, SLURM_JOB_ID=str(jid), SLURM_NTASKS="1", SLURM_JOB_NUM_NODES="1",
-               SLURM_NODEID="0", SLURM_PROCID="0", SLURM_LOCALID="0",
-               SLURM_JOB_NODELIST="localhost")
-    if t is not None:
-        env.update(SLURM_ARRAY_JOB_ID=str(jid), SLURM_ARRAY_TASK_ID=str(t))
-    (state / f"{key}.state").write_text("RUNNING")
-    done = f"echo COMPLETED > {state}/{key}.state || echo FAILED > {state}/{key}.state"
-    p = subprocess.Popen(["bash", "-c", f"bash {script} && {done}"], env=env,
-                         start_new_session=True, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    (state / f"{key}.pgid").write_text(str(p.pid))
-print(f"Submitted batch job {jid}")
-'''
-
-SCANCEL = r'''
-import os, signal, sys, pathlib
-state = pathlib.Path(os.environ["FAKE_SLURM_DIR"])
-with open(state / "scancel.log", "a") as f:
-    f.write(" ".join(sys.argv[1:]) + "\n")
-for jid in sys.argv[1:]:
-    for pg in list(state.glob(f"{jid}.pgid")) + list(state.glob(f"{jid}_*.pgid")):
-        (state / f"{pg.stem}.state").write_text("CANCELLED")
-        try:
-            os.killpg(int(pg.read_text()), signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-'''
-
-
 @pytest.fixture
 def fake_slurm(tmp_path):
-    bin_dir, state = tmp_path / "bin", tmp_path / "slurm-state"
-    bin_dir.mkdir()
-    state.mkdir()
-    for name, body in (("sbatch", SBATCH), ("srun", SRUN), ("sacct", SACCT),
-                       ("scancel", SCANCEL)):
-        path = bin_dir / name
-        path.write_text(f"#!{sys.executable}\n{body}")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_SLURM_DIR": str(state),
-           "BENCH_SLURM_CLUSTER": "slurm"}
+    state, env = fake_slurm_scripts.install(tmp_path)
+    env["BENCH_SLURM_CLUSTER"] = "slurm"
     try:
         yield state, env
     finally:

@@ -2,8 +2,6 @@
 (sbatch job arrays, sacct polling) against stand-in sbatch/srun/sacct/scancel scripts on PATH."""
 import os
 import re
-import stat
-import sys
 
 import pytest
 
@@ -13,43 +11,14 @@ from bench.errors import BenchError  # noqa: E402
 from bench.executors import Resources  # noqa: E402
 from bench.executors.slurm import SlurmExecutor  # noqa: E402
 from bench.executors.task import worker_info  # noqa: E402
-from fake_slurm import SACCT, SRUN  # noqa: E402
+import fake_slurm as fake_slurm_scripts  # noqa: E402
 
-SBATCH = r'''
-import os, re, subprocess, sys, pathlib
-state = pathlib.Path(os.environ["FAKE_SLURM_DIR"])
-script = pathlib.Path(sys.argv[-1])
-text = script.read_text()
-counter = state / "next_id"
-jid = int(counter.read_text()) if counter.exists() else 1000
-counter.write_text(str(jid + 1))
-(state / f"{jid}.sbatch").write_text(text)
-m = re.search(r"^#SBATCH --array=(\d+)-(\d+)", text, re.M)
-for t in (range(int(m[1]), int(m[2]) + 1) if m else [None]):
-    key = str(jid) if t is None else f"{jid}_{t}"
-    env = dict(os.environ, SLURM_JOB_ID=str(jid), SLURM_NTASKS="1", SLURM_JOB_NUM_NODES="1",
-               SLURM_NODEID="0", SLURM_PROCID="0", SLURM_LOCALID="0",
-               SLURM_JOB_NODELIST="localhost")
-    if t is not None:
-        env.update(SLURM_ARRAY_JOB_ID=str(jid), SLURM_ARRAY_TASK_ID=str(t))
-    (state / f"{key}.state").write_text("RUNNING")
-    done = f"echo COMPLETED > {state}/{key}.state || echo FAILED > {state}/{key}.state"
-    subprocess.Popen(["bash", "-c", f"bash {script} && {done}"], env=env,
-                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print(f"Submitted batch job {jid}")
-'''
 
 @pytest.fixture
 def fake_slurm(tmp_path, monkeypatch):
-    bin_dir, state = tmp_path / "bin", tmp_path / "slurm-state"
-    bin_dir.mkdir()
-    state.mkdir()
-    for name, body in (("sbatch", SBATCH), ("srun", SRUN), ("sacct", SACCT), ("scancel", "")):
-        path = bin_dir / name
-        path.write_text(f"#!{sys.executable}\n{body}")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_SLURM_DIR", str(state))
+    state, env = fake_slurm_scripts.install(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     return state
 
 
