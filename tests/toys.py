@@ -216,9 +216,9 @@ def store_toy_run(store, method, labels, scores, seed=0, manifest="m" * 64, conf
     return store.load_result(spec.run_id)
 
 
-def md_tables(text):
-    """{section heading: [row dicts]} for every Markdown table of a report."""
-    out, heading, lines = {}, None, text.splitlines()
+def md_table_list(text):
+    """[(section heading, headers, rows as dicts)] for every Markdown table, in order."""
+    out, heading, lines = [], None, text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("## "):
             heading = line[3:]
@@ -228,8 +228,13 @@ def md_tables(text):
             while j < len(lines) and lines[j].startswith("|"):
                 rows.append(dict(zip(cols, [c.strip() for c in lines[j].strip("|").split("|")])))
                 j += 1
-            out[heading] = rows
+            out.append((heading, cols, rows))
     return out
+
+
+def md_tables(text):
+    """{section heading: [row dicts]} for every Markdown table of a report (a section's last)."""
+    return {heading: rows for heading, _, rows in md_table_list(text)}
 
 
 # ---------------------------------------------------------------------- reference computations

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 from sklearn.metrics import recall_score
-from toys import ntu_ids
+from toys import md_table_list, ntu_ids
 
 from bench.metrics import registry as R
 from bench.plan import method_config
@@ -37,22 +37,6 @@ def store_run(store, method, labels, scores, *, seed=0, config=None, texts=None,
     return store.load_result(spec.run_id)
 
 
-def tables_of(text):
-    """[(section heading, headers, rows as dicts)] for every Markdown table, in order."""
-    out, heading, lines = [], None, text.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("## "):
-            heading = line[3:]
-        if line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|--"):
-            cols = [c.strip() for c in line.strip("|").split("|")]
-            rows, j = [], i + 2
-            while j < len(lines) and lines[j].startswith("|"):
-                rows.append(dict(zip(cols, [c.strip() for c in lines[j].strip("|").split("|")])))
-                j += 1
-            out.append((heading, cols, rows))
-    return out
-
-
 def appendix_names(text):
     part = text.split("## Appendix: metric definitions", 1)[1].split("\n## ", 1)[0]
     return set(re.findall(r"^- \*\*(.+?)\*\*: ", part, flags=re.M))
@@ -62,7 +46,7 @@ def undefined_columns(text, extra_names=()):
     """Table headers (and the explanation table's metric names) the appendix does not define."""
     defined = appendix_names(text)
     missing = set()
-    for heading, cols, rows in tables_of(text):
+    for heading, cols, rows in md_table_list(text):
         for col in cols:
             if col in NAMES or col in extra_names or col in defined:
                 continue
@@ -113,7 +97,7 @@ def suite_text(tmp_path_factory):
 
 def test_runs_appendix_lists_ids_config_sizes_timings_versions(suite_text):
     store, results, _, _, text = suite_text
-    runs = [t for t in tables_of(text) if t[0] == "Appendix: runs"]
+    runs = [t for t in md_table_list(text) if t[0] == "Appendix: runs"]
     assert len(runs) == 3
     identity = {r["Run id"]: r for r in runs[0][2]}
     assert set(identity) == {r["run_id"] for r in results}
@@ -146,7 +130,7 @@ def test_small_bleu_prints_with_two_significant_figures(suite_text):
     from bench.metrics import explanation as X
 
     store, results, _, _, text = suite_text
-    quality = {r["Metric"]: r for h, _, rows in tables_of(text) if h == "Explanation quality"
+    quality = {r["Metric"]: r for h, _, rows in md_table_list(text) if h == "Explanation quality"
                for r in rows}
     lvlm = next(r for r in results if r["spec"]["method"] == "lvlm_var")
     p = store.load_predictions(lvlm["run_id"])
@@ -168,7 +152,7 @@ def test_examples_include_wrong_predictions_across_classes(suite_text):
     from bench.reporting.explanations import example_indices
 
     _, _, labels, lvlm, text = suite_text
-    examples = [r for h, _, rows in tables_of(text) if h == "Example explanations" for r in rows]
+    examples = [r for h, _, rows in md_table_list(text) if h == "Example explanations" for r in rows]
     wrong = [r for r in examples if r["Right"] == "no"]
     assert len(examples) == 6 and len(wrong) == 3  # half wrong when enough are
     assert all(r["True"] != r["Predicted"] for r in wrong)
@@ -187,7 +171,7 @@ def test_examples_include_wrong_predictions_across_classes(suite_text):
 
 def test_never_recognised_classes_are_listed(suite_text):
     store, results, labels, lvlm, text = suite_text
-    rows = [r for h, _, rs in tables_of(text) if h == "Classes never recognised" for r in rs]
+    rows = [r for h, _, rs in md_table_list(text) if h == "Classes never recognised" for r in rs]
     recall = recall_score(labels, lvlm.argmax(1), average=None)
     expected = [f"class {c}" for c in np.flatnonzero(recall == 0)]
     assert expected == ["class 3", "class 7"]
@@ -199,7 +183,7 @@ def test_never_recognised_classes_are_listed(suite_text):
 
 def test_every_column_of_the_suite_report_is_defined(suite_text):
     text = suite_text[-1]
-    headings = {h for h, _, _ in tables_of(text)}
+    headings = {h for h, _, _ in md_table_list(text)}
     # the report has the tables whose columns need definitions
     assert {"Accuracy", "Per-seed results", "Explanation quality", "Example explanations",
             "Semantic-token diagnostics", "What the language model adds", "Most confused pairs",
@@ -218,7 +202,7 @@ def test_every_column_of_a_real_data_report_and_an_ablation_is_defined(tmp_path)
     results = [store_run(store, "stgcn", labels, scores, suite="ntu60-xsub", profile="cpu")]
     text = suite_report(store, SUITES.get("ntu60-xsub"), results, class_names("ntu60"),
                         synthetic=False, resamples=20).read_text()
-    assert "Published results: reported vs measured here" in {h for h, _, _ in tables_of(text)}
+    assert "Published results: reported vs measured here" in {h for h, _, _ in md_table_list(text)}
     assert undefined_columns(text) == set()
 
     store = Store(tmp_path / "ablation")
@@ -233,7 +217,7 @@ def test_every_column_of_a_real_data_report_and_an_ablation_is_defined(tmp_path)
     text = path.read_text()
     assert undefined_columns(text) == set()
     assert "vst.codebook" in appendix_names(text)
-    overrides = [r["Differs from the profile's defaults"] for h, cols, rows in tables_of(text)
+    overrides = [r["Differs from the profile's defaults"] for h, cols, rows in md_table_list(text)
                  if h == "Appendix: runs" and "Differs from the profile's defaults" in cols
                  for r in rows]
     assert sorted(overrides) == [f"vst.codebook: {base['vst.codebook']} -> {k}" for k in (16, 8)]
@@ -262,7 +246,7 @@ def test_a_run_records_what_its_report_states(tmp_path):
     assert before <= datetime.fromisoformat(v["date"]) <= datetime.now(timezone.utc)
     assert v["bench"] and v["numpy"] == np.__version__
     text = (tmp_path / "reports" / "mini-xsub" / "report.md").read_text()
-    (row,) = next(rows for h, _, rows in tables_of(text) if h == "Appendix: runs")
+    (row,) = next(rows for h, _, rows in md_table_list(text) if h == "Appendix: runs")
     assert (row["Run id"], row["Train"], row["Val"], row["Test"]) == (
         run.name, str(counts["train"]), str(counts["val"]), str(counts["test"]))
     assert row["Date (UTC)"] == datetime.fromisoformat(v["date"]).strftime("%Y-%m-%d %H:%M")
