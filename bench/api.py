@@ -19,18 +19,19 @@ def run_suite(suite: str = "ntu60-xsub", data: str = "synthetic",
               methods: Iterable[str] | None = None, profile: str = "cpu",
               seeds: Iterable[int] | None = None, out: str | Path = "bench-out", *,
               workers: int | str = "auto", limit: int | None = None, layout: str | None = None,
-              split: str | None = None, track: str | None = None,
+              split: str | None = None, track: str | None = None, evaluate: str = "test",
               **set_overrides) -> list[dict]:
     """Run a suite as `bench run` does (same planning, resume, executor and report) and return
     one record per run. `data`: 'synthetic', a folder of raw NTU .skeleton files, or an
     annotation pickle FILE.pkl (with layout=, and split= when it has several; its suite is made
     from the file, so pass suite=None). seeds=None: the suite's default seeds. Every other
     keyword is a method config field, as `--set KEY=VALUE` (a dotted key:
-    `**{"vst.codebook": 64}`); limit= is `--limit N`, track= `--track`."""
+    `**{"vst.codebook": 64}`); limit= is `--limit N`, track= `--track`, evaluate="val"
+    `--evaluate val`."""
     from bench.cli import build_parser, run_and_report
 
     argv = ["run", *_data_args(data), "--profile", profile, "--out", str(out),
-            "--workers", str(workers)]
+            "--workers", str(workers), "--evaluate", evaluate]
     for flag, value in (("--seeds", seeds is not None and ",".join(str(int(s)) for s in seeds)),
                         ("--suite", suite), ("--layout", layout), ("--split", split),
                         ("--methods", methods and _names(methods)),

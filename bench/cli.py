@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import BenchError
-from bench.recipes import PROFILES
+from bench.recipes import EVALUATE, PROFILES
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -52,6 +52,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "checks; part of the split manifest, so limited runs are runs of their own and "
                    "their reports say so (default: the profile's own, suites/protocol.toml: 3 for "
                    "quick, none otherwise)")
+    p.add_argument("--evaluate", choices=EVALUATE, default="test",
+                   help="which part of the split the runs are scored on: test (default), or val "
+                   "to choose settings without touching test (every method fits on train only, "
+                   "the validation part is scored; part of the split manifest, so these are "
+                   "runs of their own and their reports say so)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a method config field in every planned run that has it, e.g. "
                    "--set stream=bone (repeatable; VALUE is read as JSON, else as text)")
@@ -101,7 +106,7 @@ def _source(args, suite_name, default_suite=None):
     limit = suite.limit_for(args.profile, args.limit)  # the profile's own (quick) unless given
     if limit is not None:
         ref = dataclasses.replace(ref, limit=limit)
-    return suite, resolve_source(suite, ref)
+    return suite, resolve_source(suite, dataclasses.replace(ref, evaluate=args.evaluate))
 
 
 def _check_limit(limit: int | None) -> None:
@@ -128,9 +133,11 @@ def _execute(args, specs, axes=()):
     if args.dry_run:
         print("\n".join(plan_lines(specs, store, axes)))
         return store, None
-    limit = specs[0].data.limit
+    limit, evaluate = specs[0].data.limit, specs[0].data.evaluate
     say(f"manifest {specs[0].manifest_sha256[:12]}"
         + (f" (--limit {limit}: test samples capped per class)" if limit else "")
+        + (" (--evaluate val: scored on the validation part, not test)"
+           if evaluate == "val" else "")
         + f"; {len(specs)} runs -> {store.runs}")
     resources = {"cpus": args.cpus_per_run, "gpus": args.gpus_per_run,
                  "procs": args.procs_per_run}
@@ -366,13 +373,17 @@ def cmd_report(args) -> int:
         suite = _stored_suite(args.suite or ablation.default_suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name
                 and r["spec"]["method"] == ablation.method]
-        chosen = _of_limit(_of_profile(runs, profile, args.profile, f"ablation {ablation.name}", store),
+        chosen = _of_limit(_of_evaluate(_of_profile(runs, profile, args.profile,
+                                                    f"ablation {ablation.name}", store),
+                                        args.evaluate, f"ablation {ablation.name}", store),
                            suite.limit_for(profile, args.limit), f"ablation {ablation.name}", store)
         path = ablation_report(store, ablation, suite, chosen, _synthetic(chosen))
     else:
         suite = _stored_suite(args.suite, results)
         runs = [r for r in results if r["spec"]["suite"] == suite.name]
-        chosen = _of_limit(_of_profile(runs, profile, args.profile, f"suite {suite.name}", store),
+        chosen = _of_limit(_of_evaluate(_of_profile(runs, profile, args.profile,
+                                                    f"suite {suite.name}", store),
+                                        args.evaluate, f"suite {suite.name}", store),
                            suite.limit_for(profile, args.limit), f"suite {suite.name}", store)
         path = _suite_report(store, suite, chosen, _synthetic(chosen))
     for fmt in formats:
@@ -410,6 +421,19 @@ def _of_profile(runs: list[dict], profile: str, given: str | None, what: str, st
     others = f"; stored profiles: {', '.join(stored)}" if stored else ""
     raise BenchError(f"no runs of {what} with profile {profile!r} ({how}) under "
                      f"{store.out}{others}")
+
+
+def _of_evaluate(runs: list[dict], evaluate: str, what: str, store) -> list:
+    """The runs scored on the `evaluate` part of the split (test unless --evaluate val), so
+    validation runs never share a report with test runs."""
+    from bench.specs import DataRef
+
+    chosen = [r for r in runs if DataRef.from_any(r["spec"]["data"]).evaluate == evaluate]
+    if chosen or not runs:
+        return chosen
+    raise BenchError(f"no runs of {what} scored on {evaluate} under {store.out}; stored: runs "
+                     f"scored on val (pass --evaluate val)" if evaluate == "test" else
+                     f"no runs of {what} scored on val under {store.out}")
 
 
 def _of_limit(runs: list[dict], limit: int | None, what: str, store) -> list:
@@ -583,6 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "in (default: ./bench-out)")
     p.add_argument("--limit", type=int, metavar="N", help="report the runs made with --limit N "
                    "(default: the profile's own, as for bench run: 3 for quick, else none)")
+    p.add_argument("--evaluate", choices=EVALUATE, default="test",
+                   help="report the runs scored on this part of the split (default: test)")
     p.set_defaults(fn=cmd_report)
     _add_data_parser(sub.add_parser("data", help="synthetic data, preparation and checks"))
     p = sub.add_parser("config", help="print the resolved config (JSON) a run of METHOD would "

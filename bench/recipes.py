@@ -17,6 +17,8 @@ from bench.paths import content_dir
 # a whole suite (synthetic NTU60 X-Sub in under 15 minutes on 2 cores, models undertrained);
 # cpu: the CPU recipes the README's numbers come from; paper: the published recipes (GPUs).
 PROFILES = ("smoke", "quick", "cpu", "paper")
+# Which part of a split the runs are scored on (`--evaluate`; bench.specs.DataRef.evaluate).
+EVALUATE = ("test", "val")
 
 
 @functools.cache

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.recipes import EVALUATE
+
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -69,18 +71,25 @@ class DataRef:
     # `--limit N`: at most N test samples per class (0: all). It changes the split manifest's
     # test list, so the run id covers it through manifest_sha256, not here (ids stay as before).
     limit: int = 0
+    # `--evaluate val`: the runs are scored on the split's validation part (which leaves
+    # training: fit on train only, no selection on it) to choose settings without touching test.
+    # The manifest's test list becomes the validation list, so the manifest hash covers it.
+    evaluate: str = "test"
 
     def __post_init__(self):
         if self.kind not in DATA_KINDS:
             raise ValueError(f"DataRef kind {self.kind!r}: expected one of {', '.join(DATA_KINDS)}")
+        if self.evaluate not in EVALUATE:
+            raise ValueError(f"DataRef evaluate {self.evaluate!r}: expected one of "
+                             f"{', '.join(EVALUATE)}")
         object.__setattr__(self, "fps", float(self.fps))  # 30 and 30.0 hash alike
         object.__setattr__(self, "limit", int(self.limit or 0))
 
     def identity(self) -> dict:
-        """What the run id covers: all fields except the location and the limit (the manifest
-        hash covers that)."""
+        """What the run id covers: all fields except the location, the limit and the evaluated
+        part (the manifest hash covers those)."""
         d = asdict(self)
-        del d["location"], d["limit"]
+        del d["location"], d["limit"], d["evaluate"]
         return d
 
     @classmethod

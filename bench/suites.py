@@ -47,13 +47,17 @@ class SuiteSpec:
         """Test samples per class: `--limit N` when given, else the profile's own (or none)."""
         return given if given is not None else self.limit.get(profile)
 
-    def protocol_line(self, profile: str) -> str:
+    def protocol_line(self, profile: str, evaluate: str = "test") -> str:
         """The protocol in one line, as the report prints it above the accuracy table."""
         fit = self.fit_on_for(profile)
         how = ("every method fits on the train part; a method that selects a checkpoint does "
                "so on the validation part" if fit == "train" else
                "every method fits on the whole official train split (train + validation); "
                "nothing is selected on validation (GCNs keep their last epoch)")
+        if evaluate == "val":  # bench.data.datasets: the validation part left training
+            how = ("scored on the validation part (--evaluate val), not test: every method fits "
+                   "on the train part only and nothing is selected on it (GCNs keep their last "
+                   "epoch)")
         limit = self.limit_for(profile)
         tested = (f"; every method is tested on the first {limit} test clips of each class "
                   f"(the {profile} budget)" if limit else "")

@@ -167,7 +167,21 @@ def resolve_source(suite: SuiteSpec, data: DataRef | str) -> DataSource:
         source = _kinect_v1_source(suite, ref)
     else:
         source = _ntu_source(suite, ref)
+    if ref.evaluate == "val":
+        source = _validation_as_test(source)
     return _limited(source) if ref.limit else source
+
+
+def _validation_as_test(source: DataSource) -> DataSource:
+    """`--evaluate val`: the manifest's validation list becomes its test list and the validation
+    list is emptied, so nothing scored is trained on or selected on (fit_on=train+val and
+    best-on-val checkpoints have no validation part to use)."""
+    manifest = source.manifest
+    if not manifest.val:
+        raise BenchError(f"--evaluate val: suite {source.suite.name}'s split has no validation "
+                         f"part to score on")
+    return dataclasses.replace(source, manifest=dataclasses.replace(
+        manifest, test=tuple(manifest.val), val=()))
 
 
 def _limited(source: DataSource) -> DataSource:

@@ -17,7 +17,7 @@ from bench.paths import safe_folder_name
 from bench.reporting import accuracy as A
 from bench.reporting import tables
 from bench.reporting.document import Document
-from bench.reporting.sections import (appendices, diagnostics_section, limit_note, title_of,
+from bench.reporting.sections import (appendices, diagnostics_section, split_note, title_of,
                                       with_note, write_records)
 from bench.store import Store
 
@@ -72,7 +72,7 @@ def ablation_report(store: Store, ablation, suite, results: list[dict], syntheti
                     + [f"{len(done)}/{len(points[key])}"])
     headers = (axes + [m.header for m in CLASSIFICATION] + [header_of(k) for k in ablation_keys()]
                + ["Runs"])
-    note = limit_note(results)
+    note = split_note(results)
     doc = Document(title_of("Ablation", f"{ablation.name} on {suite.name}", synthetic),
                    table_note=note)
     doc.para(f"{ablation.description}; method `{ablation.method}`, split manifest "

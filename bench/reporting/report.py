@@ -14,7 +14,8 @@ from bench.reporting import accuracy as A
 from bench.reporting import explanations as E
 from bench.reporting import tables
 from bench.reporting.document import Document
-from bench.reporting.sections import (appendices, diagnostics_section, limit_note, title_of,
+from bench.specs import DataRef
+from bench.reporting.sections import (appendices, diagnostics_section, split_note, title_of,
                                       with_note, write_records)
 from bench.store import Store
 
@@ -30,7 +31,7 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
     (out / "figures").mkdir(parents=True, exist_ok=True)
     groups = A.load_groups(store, results, resamples, boot_seed)
     done = [g for g in groups if g.predictions]
-    note = limit_note(results)
+    note = split_note(results)
     doc = Document(title_of("Suite", suite.name, synthetic), table_note=note)
     n_test = len(done[0].predictions[0].labels) if done else 0
     doc.para(f"{suite.description}. Split manifest `{manifest[:12]}`; "
@@ -39,10 +40,13 @@ def suite_report(store: Store, suite, results: list[dict], class_names: list[str
              f"measured here" + (" on synthetic data" if synthetic else "") +
              ", re-scored from the stored predictions; each run's config, split sizes, timings "
              "and software are listed in the last appendix.")
+    evaluate = "val" if any(DataRef.from_any(r["spec"]["data"]).evaluate == "val"
+                            for r in results) else "test"
     for profile in sorted({r["spec"]["profile"] for r in results}):
-        doc.para(suite.protocol_line(profile))
+        doc.para(suite.protocol_line(profile, evaluate))
     _accuracy_section(doc, groups, resamples)
-    _published_section(doc, suite.name, done, synthetic)
+    if evaluate == "test":  # published numbers are test numbers
+        _published_section(doc, suite.name, done, synthetic)
     _explanation_section(doc, done, class_names)
     diagnostics_section(doc, results)
     _confusion_section(doc, done, class_names, suite.name, out)

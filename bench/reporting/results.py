@@ -10,6 +10,7 @@ results.json is a JSON list with one object per run (schema version 1):
   manifest_sha256  sha256 of the split manifest (train/val/test sample ids) the run used
   data_kind        synthetic | ntu-raw | pickle | kinect-v1
   limit            test samples per class (`--limit N`), or null for the whole test split
+  evaluate         "test", or "val" for runs scored on the validation part (`--evaluate val`)
   metrics          every metric result.json stores, {key: value}; classification metrics
                    (top1, top5, mean_class_acc, macro_f1) are fractions in [0, 1]; num_test,
                    and (runs from this version on) num_train, num_val: the split's sizes
@@ -40,7 +41,7 @@ from bench.specs import DataRef, short_hash
 
 SCHEMA_VERSION = 1
 SCALARS = ("schema_version", "run_id", "suite", "method", "profile", "seed", "status", "error",
-           "config_hash", "manifest_sha256", "data_kind", "limit", "code_version")
+           "config_hash", "manifest_sha256", "data_kind", "limit", "evaluate", "code_version")
 NESTED = ("metrics", "ci95", "bootstrap", "timings", "versions")
 
 
@@ -58,7 +59,7 @@ def run_record(result: dict, estimates: dict | None, resamples: int = DEFAULT_RE
         "status": result["status"], "error": error[0] if error else None,
         "config_hash": short_hash(spec["config"]), "config": spec["config"],
         "manifest_sha256": spec["manifest_sha256"], "data_kind": data.kind,
-        "limit": data.limit or None,
+        "limit": data.limit or None, "evaluate": data.evaluate,
         "metrics": dict(result.get("metrics") or {}),
         "ci95": {k: {"low": e.low, "high": e.high} for k, e in (estimates or {}).items()},
         "bootstrap": {"resamples": resamples, "seed": boot_seed} if estimates else {},

@@ -1,5 +1,5 @@
 """Pieces both reports use (the suite report, report.py, and the ablation report, ablation.py):
-titles, the --limit note, the appendices, results.json/csv and the semantic-token diagnostics."""
+titles, the --evaluate / --limit note, the appendices, results.json/csv and the semantic-token diagnostics."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,14 +13,19 @@ def title_of(kind: str, name: str, synthetic: bool) -> str:
     return f"{kind} {name}" + (" (synthetic data)" if synthetic else "")
 
 
-def limit_note(results: list[dict]) -> str:
-    """'(--limit N: test samples capped per class)' when the runs were limited, else ''."""
+def split_note(results: list[dict]) -> str:
+    """What sets the scored samples apart from the whole test split, or '': '(--evaluate val:
+    scored on the validation part, not test)', '(--limit N: test samples capped per class)'."""
     from bench.specs import DataRef
 
-    limits = sorted({DataRef.from_any(r["spec"]["data"]).limit for r in results} - {0})
-    if not limits:
-        return ""
-    return f"(--limit {','.join(map(str, limits))}: test samples capped per class)"
+    refs = [DataRef.from_any(r["spec"]["data"]) for r in results]
+    notes = []
+    if any(ref.evaluate == "val" for ref in refs):
+        notes.append("(--evaluate val: scored on the validation part, not test)")
+    limits = sorted({ref.limit for ref in refs} - {0})
+    if limits:
+        notes.append(f"(--limit {','.join(map(str, limits))}: test samples capped per class)")
+    return " ".join(notes)
 
 
 def with_note(text: str, note: str) -> str:
