@@ -431,9 +431,9 @@ def _of_evaluate(runs: list[dict], evaluate: str, what: str, store) -> list:
     chosen = [r for r in runs if DataRef.from_any(r["spec"]["data"]).evaluate == evaluate]
     if chosen or not runs:
         return chosen
+    other = "val" if evaluate == "test" else "test"
     raise BenchError(f"no runs of {what} scored on {evaluate} under {store.out}; stored: runs "
-                     f"scored on val (pass --evaluate val)" if evaluate == "test" else
-                     f"no runs of {what} scored on val under {store.out}")
+                     f"scored on {other} (pass --evaluate {other})")
 
 
 def _of_limit(runs: list[dict], limit: int | None, what: str, store) -> list:

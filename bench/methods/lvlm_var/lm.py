@@ -167,7 +167,7 @@ def smollm2_dir(cfg: dict) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     gguf = smollm2_gguf(cfg)
-    log.info("converting %s into %s (once; minutes on one CPU thread)", gguf, target)
+    log.info("converting %s into %s (once; about a minute)", gguf, target)
     progress.step(0, 1, "LM conversion (once)")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
