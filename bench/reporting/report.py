@@ -14,9 +14,9 @@ from bench.reporting import accuracy as A
 from bench.reporting import explanations as E
 from bench.reporting import tables
 from bench.reporting.document import Document
-from bench.specs import DataRef
 from bench.reporting.sections import (appendices, diagnostics_section, split_note, title_of,
                                       with_note, write_records)
+from bench.specs import DataRef
 from bench.store import Store
 
 

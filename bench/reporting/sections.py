@@ -1,5 +1,6 @@
 """Pieces both reports use (the suite report, report.py, and the ablation report, ablation.py):
-titles, the --evaluate / --limit note, the appendices, results.json/csv and the semantic-token diagnostics."""
+titles, the --evaluate / --limit note, the appendices, results.json/csv and the semantic-token
+diagnostics."""
 from __future__ import annotations
 
 from pathlib import Path
