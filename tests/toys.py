@@ -258,3 +258,13 @@ def independent_bootstrap(labels, scores_list, resamples, seed):
         for k in out:
             out[k].append(np.mean(per_run[k]))
     return {k: np.percentile(v, [2.5, 97.5]) for k, v in out.items()}
+
+
+def unscoped(node):
+    """An mmengine config value without the `_scope_` marks added to dicts read through
+    `mmaction::` bases (to compare a shipped config with the one it inherits)."""
+    if isinstance(node, dict):
+        return {k: unscoped(v) for k, v in node.items() if k != "_scope_"}
+    if isinstance(node, (list, tuple)):
+        return [unscoped(v) for v in node]
+    return node

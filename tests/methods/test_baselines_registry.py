@@ -5,7 +5,7 @@ without editing this file (the others have their own tests).
 """
 import numpy as np
 import pytest
-from toys import part_swing_bundle
+from toys import part_swing_bundle, unscoped
 
 from bench.methods import METHODS, tagged
 
@@ -125,13 +125,4 @@ def test_small_profiles_are_the_paper_recipe_with_the_profile_values(name, profi
         apply_profile(cfg, small)
         cfg.default_hooks.logger.interval = 10
     for key in RECIPE_KEYS:
-        assert _unscoped(paper.get(key)) == _unscoped(own.get(key)), key
-
-
-def _unscoped(node):
-    """Without the `_scope_` marks mmengine adds to dicts read through `mmaction::` bases."""
-    if isinstance(node, dict):
-        return {k: _unscoped(v) for k, v in node.items() if k != "_scope_"}
-    if isinstance(node, (list, tuple)):
-        return [_unscoped(v) for v in node]
-    return node
+        assert unscoped(paper.get(key)) == unscoped(own.get(key)), key

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from toys import part_swing_bundle
+from toys import part_swing_bundle, unscoped
 
 from bench.errors import BenchError
 from bench.methods import METHODS
@@ -61,16 +61,8 @@ def test_small_profiles_are_the_paper_recipe_with_the_profile_values(name, profi
         cfg.default_hooks.logger.interval = 10
     for key in ("model", "train_dataloader", "val_dataloader", "test_dataloader", "train_cfg",
                 "optim_wrapper", "param_scheduler", "auto_scale_lr", "default_hooks"):
-        assert _unscoped(configs[0].get(key)) == _unscoped(configs[1].get(key)), key
+        assert unscoped(configs[0].get(key)) == unscoped(configs[1].get(key)), key
 
-
-def _unscoped(node):
-    """Without the `_scope_` marks mmengine adds to dicts read through `mmaction::` bases."""
-    if isinstance(node, dict):
-        return {k: _unscoped(v) for k, v in node.items() if k != "_scope_"}
-    if isinstance(node, (list, tuple)):
-        return [_unscoped(v) for v in node]
-    return node
 
 
 def test_schedules_stretch_with_the_epochs():
