@@ -89,7 +89,7 @@ def test_a_copied_pickle_gives_the_same_runs_already_done(toy_pkl, tmp_path):
     data = json.loads((run_dir / "spec.json").read_text())["data"]
     assert data == {"kind": "pickle", "digest": hashlib.sha256(toy_pkl.read_bytes()).hexdigest(),
                     "layout": "kinect20", "split": "xsub", "fps": 15.0,
-                    "location": str(toy_pkl.resolve()), "limit": 0}
+                    "location": str(toy_pkl.resolve()), "limit": 0, "evaluate": "test"}
 
     copy = tmp_path / "moved" / "toy.pkl"
     copy.parent.mkdir()
