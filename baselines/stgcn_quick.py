@@ -1,7 +1,7 @@
 # ST-GCN, joint stream: the quick profile, a first look at a whole suite (synthetic NTU60 X-Sub,
-# the main command: under 15 minutes on 2 cores beside LVLM-VAR's quick recipe). stgcn_cpu.py (same
-# model, pipeline and augmentation) trained for fewer epochs on shorter clips at a higher lr, the
-# cosine schedule compressed to them; see the README for its measured top-1.
+# the main command: one core beside LVLM-VAR's quick recipe, 15 minutes on 2 cores the aim).
+# stgcn_cpu.py (same model, pipeline and augmentation) trained for fewer epochs on shorter clips
+# at a higher lr, the cosine schedule compressed to them; see the README for its measured top-1.
 #
 # Chosen on synthetic NTU60 X-Sub's validation subjects (fit on the train part, seed 0, 180 val
 # clips, one CPU thread of an AVX2-only 2-core machine) among budgets that fit the main command:
