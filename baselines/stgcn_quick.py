@@ -19,6 +19,8 @@ param_scheduler = [dict(_base_.param_scheduler[0], T_max=bench['epochs'])]
 optim_wrapper = dict(optimizer=dict(lr=bench['lr']))
 
 
+# stgcn_cpu.py's pipelines with this block's clip length (mmengine passes a base file's
+# variables to its children, not its functions, so _clips there cannot be called here)
 def _frames(pipeline):
     return [dict(t, clip_len=bench['clip_len']) if t['type'] == 'UniformSampleFrames' else t
             for t in pipeline]
