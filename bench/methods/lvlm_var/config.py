@@ -30,7 +30,7 @@ CHOICES = {
     "lvlm.projector": ("semantic", "mlp"),
     "lvlm.class_words": ("mean", "idf"),
     "lvlm.dtype": ("auto", "float32", "bfloat16", "autocast-bfloat16"),
-    "lvlm.score_norm": ("sum", "mean"),
+    "lvlm.score_norm": ("sum", "mean", "constrained"),
 }
 
 

@@ -211,7 +211,8 @@ class LvlmVar(Method):
         if self.bb.code_token_ids is not None:
             self._init_code_embeddings()
         add_lora(self.bb, cfg)
-        self.trie = ClassTrie.build(self.prompts.scored_continuations(list(data.class_names)))
+        self.trie = ClassTrie.build(self.prompts.scored_continuations(list(data.class_names)),
+                                    constrained=cfg["lvlm.score_norm"] == "constrained")
         self.no_repeat = int(cfg["lvlm.no_repeat_ngram"])
         if self.no_repeat < 0:  # one longer than any n-gram a train target repeats
             from bench.methods.lvlm_var.scoring import longest_repeat

@@ -51,7 +51,9 @@ def test_smoke_fit_predict_beats_chance_and_explains(fitted):
 
 
 def test_prefix_cached_scores_equal_full_forward_passes(fitted):
-    from bench.methods.lvlm_var.scoring import full_forward_scores, score_classes, shared_prefix
+    from bench.methods.lvlm_var.scoring import (
+        ClassTrie, full_forward_scores, score_classes, shared_prefix,
+    )
 
     method, bundle, _ = fitted
     tokens, _ = method.tokenize(bundle.test, bundle)
@@ -62,16 +64,21 @@ def test_prefix_cached_scores_equal_full_forward_passes(fitted):
     classes = prompts.scored_continuations(bundle.class_names)
     shared = shared_prefix(method.bb, prompts.shared())
     vectors = method._vectors([tokens[i] for i in pick])
-    for norm in ("sum", "mean"):
+    tries = {"sum": method.trie, "mean": method.trie,
+             "constrained": ClassTrie.build(classes, constrained=True)}
+    assert len(tries["constrained"].tokens) < len(method.trie.tokens)
+    for norm, trie in tries.items():
         # the shared prompt part cached once, and no shared cache at all: both equal full passes
-        with_shared, _, _ = score_classes(method.bb, method.trie, shared,
+        with_shared, _, _ = score_classes(method.bb, trie, shared,
                                           [prompts.sample_prefix(tokens[i]) for i in pick], vectors, norm)
-        without, _, _ = score_classes(method.bb, method.trie, None, prefixes, vectors, norm)
+        without, _, _ = score_classes(method.bb, trie, None, prefixes, vectors, norm)
         for row, i in enumerate(pick):
             full = full_forward_scores(method.bb, prefixes[row], method._vectors([tokens[i]]),
                                        classes, norm)
             np.testing.assert_allclose(with_shared[row].numpy(), full, rtol=1e-4, atol=1e-4)
             np.testing.assert_allclose(without[row].numpy(), full, rtol=1e-4, atol=1e-4)
+        if norm == "constrained":  # a distribution over the classes
+            np.testing.assert_allclose(with_shared.exp().sum(1).numpy(), 1.0, rtol=1e-4)
 
 
 def test_training_with_the_shared_prefix_cache_equals_full_sequences(fitted):
@@ -121,6 +128,17 @@ def test_class_trie_shares_prefixes():
     assert trie.valid.sum().item() == 8
     node_56 = trie.src[0, 2].item() - 1
     assert trie.ancestors[node_56].sum().item() == 2  # itself and the (5) node
+
+
+def test_constrained_trie_feeds_only_branches_and_renormalises_there():
+    from bench.methods.lvlm_var.scoring import ClassTrie
+
+    # classes: 5 6 9 | 5 7 9 | 8 9: branches at the root (5 or 8) and after 5 (6 or 7)
+    trie = ClassTrie.build([[5, 6, 9], [5, 7, 9], [8, 9]], constrained=True)
+    assert trie.tokens.tolist() == [5]  # only the (5) node; (5,6), (5,7), (8) decide nothing
+    assert sorted(zip(trie.branch_node.tolist(), trie.branch_tok.tolist())) == [
+        (0, 5), (0, 8), (1, 6), (1, 7)]
+    assert trie.path.sum(1).tolist() == [2.0, 2.0, 1.0]
 
 
 def test_lora_touches_the_language_model_only(fitted, tmp_path):
