@@ -11,6 +11,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+# Files that start a private Ray instance: one xdist worker runs them all, one after another.
+RAY_FILES = {"test_executors_ray.py", "test_executor_signals.py", "test_ray_multinode.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `pytest -n 2 --dist loadgroup` (tox): a file's tests stay on one worker, so a
+    module fixture (a trained smoke model, a finished run) is made once, and the Ray files share
+    one worker. Without pytest-xdist the marks do nothing."""
+    for item in items:
+        group = "ray" if item.path.name in RAY_FILES else str(item.path.relative_to(REPO))
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def _single_thread_torch():
     try:

@@ -1,5 +1,5 @@
-"""Fault injection: a small sweep killed at 20 random (seeded) moments, alternating SIGKILL and
-SIGTERM, sent to the driver or to one of its run processes; after each kill the same command is
+"""Fault injection: a small sweep killed at 8 random (seeded) moments (BENCH_FAULT_TRIALS=N for
+more: `BENCH_FAULT_TRIALS=40 pytest -m faults`), alternating SIGKILL and SIGTERM, sent to the driver or to one of its run processes; after each kill the same command is
 run again to completion. Kill moments are drawn inside what a run is sure to last (a run sleeps
 0.8 s; a worker is hit at most 0.6 s after the first one starts; the driver within the first half
 of an uninterrupted sweep's wall time), so a loaded machine does not turn kills into misses. Then: exactly one intact result per run id (result.json parses and is
@@ -18,9 +18,10 @@ import pytest
 from bench.store import Store
 from session_procs import check_intact, kill_session, run_processes, start_bench, wait_gone
 
-pytestmark = pytest.mark.faults  # not skipped: CI runs it (about 2 min)
+pytestmark = pytest.mark.faults  # not skipped: CI runs it (about a minute)
 
-TRIALS = 20
+# 8 covers each (signal, driver-or-worker) pair twice at about 8 s a trial; more on request
+TRIALS = int(os.environ.get("BENCH_FAULT_TRIALS", "8"))
 SEED = 15
 
 
@@ -77,7 +78,7 @@ def _wait_for_target(proc, delay: float, at_worker: bool, rng: random.Random) ->
     return None
 
 
-def test_a_sweep_killed_at_20_random_moments_resumes_to_one_intact_result_per_run(tmp_path):
+def test_a_sweep_killed_at_random_moments_resumes_to_one_intact_result_per_run(tmp_path):
     rng = random.Random(SEED)
     status, stderr = finish(sweep(tmp_path / "warm"))  # makes the synthetic data once
     assert status == 0, stderr[-3000:]
@@ -98,5 +99,6 @@ def test_a_sweep_killed_at_20_random_moments_resumes_to_one_intact_result_per_ru
         status, stderr = finish(sweep(out))
         assert status == 0, f"trial {trial}: {stderr[-3000:]}"
         check_intact(Store(out), ids)
-    assert hits.count("nothing") <= 2, hits  # the kills landed while the sweep ran
-    assert hits.count("worker") >= 8, hits
+    assert hits.count("nothing") <= TRIALS // 10 + 1, hits  # the kills landed while it ran
+    worker_trials = sum(trial % 4 >= 2 for trial in range(TRIALS))
+    assert hits.count("worker") >= 0.75 * worker_trials, hits

@@ -60,8 +60,8 @@ def confusion_figure(cm: np.ndarray, class_names: list[str], title: str, stem: P
     size = max(6.0, 0.16 * n + 3.5)
     fig, ax = plt.subplots(figsize=(size, size * 0.92))
     sns.heatmap(norm, ax=ax, cmap="viridis", vmin=0, vmax=1, square=True,
-                xticklabels=labels, yticklabels=labels,
-                cbar_kws={"label": "fraction of the true class", "shrink": 0.5})
+                xticklabels=labels, yticklabels=labels, rasterized=True,  # 14,400 cells at
+                cbar_kws={"label": "fraction of the true class", "shrink": 0.5})  # 120: one image
     ax.tick_params(labelsize=label_fontsize(n), length=1.5)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")

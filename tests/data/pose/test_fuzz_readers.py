@@ -10,6 +10,7 @@ and the reader's peak memory never more than 2x the input plus a small constant 
 peak traced by tracemalloc; pickles: the process's peak RSS, reset before each read, since the C
 unpickler reserves a declared length, unbacked, before reading). Deterministic (derandomize),
 no example database."""
+import os
 import pickle
 import pickletools
 import struct
@@ -25,7 +26,9 @@ from bench.data.ntu.skeleton import parse_skeleton_bytes
 from bench.data.pose.pkl_io import MAX_CLASSES, PoseData, read_pose_pickle
 from bench.errors import DataError
 
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+# BENCH_FUZZ_EXAMPLES=N for a longer hunt; 80 each keeps the file near 30 s on two cores
+FUZZ = settings(max_examples=int(os.environ.get("BENCH_FUZZ_EXAMPLES", "80")), deadline=None,
+                derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SLACK = 4 << 20  # interpreter and allocator noise on top of 2x the input
 HUGE = (2**31 - 1, 2**32 - 1, 2**40, 2**62)

@@ -13,6 +13,9 @@ from toys import lvlm_method, named_motion_bundle, named_motion_clip
 
 from bench.data.layouts import NTU25
 
+# where only the stage's identity matters (cache keys, what data it saw), not its quality
+SHORT_VST = {"vst.epochs": 3, "vst.vq_epochs": 2}
+
 # ----------------------------------------------------------------------------------- tests
 
 @pytest.fixture(scope="module")
@@ -117,8 +120,8 @@ def test_codebook_and_descriptions_ignore_the_test_split(tmp_path):
 
     a, b = named_motion_bundle(test_seed=1), named_motion_bundle(test_seed=7, test_per_class=3)
     assert not np.allclose(a.test.keypoint[:len(b.test)], b.test.keypoint)
-    va, _ = fit_or_load_vst(lvlm_method(tmp_path, cache="c1"), a)
-    vb, hit = fit_or_load_vst(lvlm_method(tmp_path, cache="c2"), b)
+    va, _ = fit_or_load_vst(lvlm_method(tmp_path, cache="c1", **SHORT_VST), a)
+    vb, hit = fit_or_load_vst(lvlm_method(tmp_path, cache="c2", **SHORT_VST), b)
     assert not hit
     assert torch.equal(va.code_vectors, vb.code_vectors)
     assert va.descriptions == vb.descriptions
@@ -129,13 +132,14 @@ def test_stage_cache_is_shared_across_lora_ranks(bundle, tmp_path, caplog):
 
     from bench.methods.lvlm_var.stage import fit_or_load_vst
 
-    first, hit1 = fit_or_load_vst(lvlm_method(tmp_path, **{"lora.rank": 2}), bundle)
+    first, hit1 = fit_or_load_vst(lvlm_method(tmp_path, **SHORT_VST, **{"lora.rank": 2}), bundle)
     with caplog.at_level(logging.INFO, logger="bench"):
-        second, hit2 = fit_or_load_vst(lvlm_method(tmp_path, **{"lora.rank": 8}), bundle)
+        second, hit2 = fit_or_load_vst(lvlm_method(tmp_path, **SHORT_VST, **{"lora.rank": 8}),
+                                       bundle)
     assert (hit1, hit2) == (False, True)
     assert "cache hit" in caplog.text
     assert torch.equal(first.code_vectors, second.code_vectors)
-    _, hit3 = fit_or_load_vst(lvlm_method(tmp_path, **{"vst.codebook": 16}), bundle)
+    _, hit3 = fit_or_load_vst(lvlm_method(tmp_path, **SHORT_VST, **{"vst.codebook": 16}), bundle)
     assert not hit3
 
 
