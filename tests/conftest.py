@@ -11,17 +11,22 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
-# Files that start a private Ray instance: one xdist worker runs them all, one after another.
+# Files that start a private Ray instance. Under `pytest -n 2 --dist loadfile` (tox: a file's
+# tests on one worker, so its module fixtures are made once) they still never run at once.
 RAY_FILES = {"test_executors_ray.py", "test_executor_signals.py", "test_ray_multinode.py"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under `pytest -n 2 --dist loadgroup` (tox): a file's tests stay on one worker, so a
-    module fixture (a trained smoke model, a finished run) is made once, and the Ray files share
-    one worker. Without pytest-xdist the marks do nothing."""
-    for item in items:
-        group = "ray" if item.path.name in RAY_FILES else str(item.path.relative_to(REPO))
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.fixture(scope="module", autouse=True)
+def _one_ray_file_at_a_time(request, tmp_path_factory):
+    if request.node.path.name not in RAY_FILES:
+        yield
+        return
+    import fcntl
+
+    # the parent of a worker's base temp dir is shared by the session's workers
+    with open(tmp_path_factory.getbasetemp().parent / "bench-ray-tests.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(autouse=True)
