@@ -44,12 +44,8 @@ class ClassTrie:
 
     @classmethod
     def build(cls, sequences: list[list[int]], constrained: bool = False) -> "ClassTrie":
-        nexts: dict[tuple, list[int]] = {}  # prefix tuple -> the tokens that may follow it
-        for seq in sequences:
-            for k, tok in enumerate(seq):
-                if tok not in nexts.setdefault(tuple(seq[:k]), []):
-                    nexts[tuple(seq[:k])].append(tok)
-        branching = {key for key, toks in nexts.items() if len(toks) > 1}
+        nexts = next_tokens(sequences)
+        branching = sorted((key for key, toks in nexts.items() if len(toks) > 1), key=len)
         # constrained: feed only the branching nodes and their ancestors
         needed = {key[:d] for key in branching for d in range(1, len(key) + 1)}
         node_of: dict[tuple, int] = {}  # prefix tuple -> fed node index
@@ -83,16 +79,26 @@ class ClassTrie:
         trie = cls(torch.tensor(fed_tok, dtype=torch.long),
                    torch.tensor(fed_depth, dtype=torch.long), anc, src, tgt, valid)
         if constrained:
-            choices = [(key, tok) for key in sorted(branching, key=len) for tok in nexts[key]]
-            nodes = sorted(branching, key=len)
+            choices = [(key, tok) for key in branching for tok in nexts[key]]
+            node_index = {key: i for i, key in enumerate(branching)}
             trie.branch_src = torch.tensor([node_of[key] + 1 if key else 0 for key, _ in choices],
                                            dtype=torch.long)
             trie.branch_tok = torch.tensor([tok for _, tok in choices], dtype=torch.long)
-            trie.branch_node = torch.tensor([nodes.index(key) for key, _ in choices],
+            trie.branch_node = torch.tensor([node_index[key] for key, _ in choices],
                                             dtype=torch.long)
             trie.path = torch.tensor([[float(seq[:len(key) + 1] == [*key, tok])
                                        for key, tok in choices] for seq in sequences])
         return trie
+
+
+def next_tokens(sequences: list[list[int]]) -> dict[tuple, list[int]]:
+    """Each prefix of the sequences (a tuple, () included) -> the tokens that may follow it."""
+    nexts: dict[tuple, list[int]] = {}
+    for seq in sequences:
+        for k, tok in enumerate(seq):
+            if tok not in nexts.setdefault(tuple(seq[:k]), []):
+                nexts[tuple(seq[:k])].append(tok)
+    return nexts
 
 
 def prefix_pass(bb: Backbone, shared, prefixes: list[list[int]], vectors: torch.Tensor | None):
@@ -246,10 +252,7 @@ def repeated_ngram_ends(tokens: list[int], n: int) -> list[int]:
 def full_forward_scores(bb: Backbone, prefix: list[int], vectors: torch.Tensor | None,
                         class_seqs: list[list[int]], norm: str) -> np.ndarray:
     """Reference: one full forward pass of prompt + class name per class (for tests/benchmarks)."""
-    nexts: dict[tuple, set[int]] = {}  # norm=constrained: the tokens allowed after each prefix
-    for seq in class_seqs:
-        for k, tok in enumerate(seq):
-            nexts.setdefault(tuple(seq[:k]), set()).add(tok)
+    nexts = next_tokens(class_seqs)  # norm=constrained: the tokens allowed after each prefix
     out = []
     with torch.no_grad(), bb.autocast():
         for seq in class_seqs:
@@ -258,7 +261,7 @@ def full_forward_scores(bb: Backbone, prefix: list[int], vectors: torch.Tensor |
             h = bb.model.model(inputs_embeds=emb, use_cache=False).last_hidden_state[0]
             logp = _log_probs(bb, h[len(prefix) - 1:-1])
             if norm == "constrained":
-                total = sum(logp[k, tok] - torch.logsumexp(logp[k, sorted(nexts[tuple(seq[:k])])], 0)
+                total = sum(logp[k, tok] - torch.logsumexp(logp[k, nexts[tuple(seq[:k])]], 0)
                             for k, tok in enumerate(seq) if len(nexts[tuple(seq[:k])]) > 1)
                 out.append(float(total))
                 continue
