@@ -37,9 +37,12 @@ def main(argv=None) -> int:
                     help="LVLM-VAR config override (VALUE read as JSON, else text)")
     args = ap.parse_args(argv)
 
+    import logging
+
     import numpy as np
     import torch
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # stage progress
     torch.set_num_threads(1)
     from bench.cli import _set_pairs
     from bench.data.datasets import choose_data, load_bundle, resolve_source
