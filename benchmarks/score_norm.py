@@ -47,7 +47,6 @@ def main(argv=None) -> int:
     from bench.cli import _set_pairs
     from bench.data.datasets import choose_data, load_bundle, resolve_source
     from bench.methods.lvlm_var.method import LvlmVar
-    from bench.methods.lvlm_var.scoring import ClassTrie
 
     data = args.data or (None if args.data_root else "synthetic")
     suite, ref = choose_data(args.suite, args.data_root, data)
@@ -69,14 +68,10 @@ def main(argv=None) -> int:
                   "set": args.set, "train_clips": len(bundle.train), "val_clips": len(labels),
                   "fit_s": round(fit_s, 1), "chance": round(1 / bundle.num_classes, 4),
                   "bow_top1": round(float(np.mean(bow.argmax(1) == labels)), 4)}
-        continuations = method.prompts.scored_continuations(list(bundle.class_names))
-        bs = int(cfg["lvlm.score_batch"])
         for norm in args.norms.split(","):
-            method.config["lvlm.score_norm"] = norm
-            method.trie = ClassTrie.build(continuations, constrained=norm == "constrained")
+            method.use_score_norm(norm, bundle.class_names)
             started = time.perf_counter()
-            scores = np.concatenate([method._score(tokens[i:i + bs])[0].numpy()
-                                     for i in range(0, len(tokens), bs)])
+            scores = method.score_all(tokens)
             ranks = np.argsort(-scores, axis=1)
             print(json.dumps({**common, "score_norm": norm,
                               "score_s": round(time.perf_counter() - started, 1),

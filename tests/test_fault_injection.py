@@ -1,10 +1,12 @@
 """Fault injection: a small sweep killed at 8 random (seeded) moments (BENCH_FAULT_TRIALS=N for
-more: `BENCH_FAULT_TRIALS=40 pytest -m faults`), alternating SIGKILL and SIGTERM, sent to the driver or to one of its run processes; after each kill the same command is
-run again to completion. Kill moments are drawn inside what a run is sure to last (a run sleeps
-0.8 s; a worker is hit at most 0.6 s after the first one starts; the driver within the first half
-of an uninterrupted sweep's wall time), so a loaded machine does not turn kills into misses. Then: exactly one intact result per run id (result.json parses and is
-done, predictions.npz loads and matches the sha256 result.json records), no scratch or temp file
-left, the index rows equal the run folders, and no process of the killed command still alive.
+more: `BENCH_FAULT_TRIALS=40 pytest -m faults`), alternating SIGKILL and SIGTERM, sent to the
+driver or to one of its run processes; after each kill the same command is run again to completion.
+Kill moments are drawn inside what a run is sure to last (a run sleeps 0.8 s; a worker is hit at
+most 0.6 s after the first one starts; the driver within the first half of an uninterrupted sweep's
+wall time), so a loaded machine does not turn kills into misses. Then: exactly one intact result
+per run id (result.json parses and is done, predictions.npz loads and matches the sha256
+result.json records), no scratch or temp file left, the index rows equal the run folders, and no
+process of the killed command still alive.
 
 The command carries --retry-failed: a run whose own process was killed is (rightly) recorded as
 failed, and the rerun redoes it. Runs are noop runs sleeping 0.8 s; a trial takes ~6 s."""

@@ -160,7 +160,6 @@ class LvlmVar(Method):
             add_lora, build_backbone, check_backbone, install_projector,
         )
         from bench.methods.lvlm_var.prompts import PromptBuilder, template_text
-        from bench.methods.lvlm_var.scoring import ClassTrie
         from bench.methods.lvlm_var.tuning import finetune
 
         cfg = self.config
@@ -211,8 +210,7 @@ class LvlmVar(Method):
         if self.bb.code_token_ids is not None:
             self._init_code_embeddings()
         add_lora(self.bb, cfg)
-        self.trie = ClassTrie.build(self.prompts.scored_continuations(list(data.class_names)),
-                                    constrained=cfg["lvlm.score_norm"] == "constrained")
+        self.use_score_norm(cfg["lvlm.score_norm"], data.class_names)
         self.no_repeat = int(cfg["lvlm.no_repeat_ngram"])
         if self.no_repeat < 0:  # one longer than any n-gram a train target repeats
             from bench.methods.lvlm_var.scoring import longest_repeat
@@ -331,10 +329,7 @@ class LvlmVar(Method):
             return float(np.mean(np.argmax(s, axis=1) == labels))
 
         t0 = time.perf_counter()
-        shuffled = shuffle_tokens(tokens, self.seed)
-        bs = int(self.config["lvlm.score_batch"])
-        lm_shuffled = np.concatenate([self._score(shuffled[i:i + bs])[0].numpy()
-                                      for i in range(0, len(shuffled), bs)])
+        lm_shuffled = self.score_all(shuffle_tokens(tokens, self.seed))
         self.stats["lm_top1"] = top1(scores)
         self.stats["lm_shuffled_order_top1"] = top1(lm_shuffled)
         _control_done("shuffled-order control", t0)
@@ -358,6 +353,20 @@ class LvlmVar(Method):
         if self._shared is None:
             from bench.methods.lvlm_var.scoring import shared_prefix
             self._shared = shared_prefix(self.bb, self.prompts.shared())
+
+    def use_score_norm(self, norm: str, class_names) -> None:
+        """Score classes by `norm` from now on (the trie it needs is built here)."""
+        from bench.methods.lvlm_var.scoring import ClassTrie
+
+        self.config["lvlm.score_norm"] = norm
+        self.trie = ClassTrie.build(self.prompts.scored_continuations(list(class_names)),
+                                    constrained=norm == "constrained")
+
+    def score_all(self, tokens: list[list[int]]) -> np.ndarray:
+        """(N, C) class scores of token sequences, a scoring batch at a time (no explanations)."""
+        bs = int(self.config["lvlm.score_batch"])
+        return np.concatenate([self._score(tokens[i:i + bs])[0].numpy()
+                               for i in range(0, len(tokens), bs)])
 
     def _score(self, tokens: list[list[int]]):
         from bench.methods.lvlm_var.scoring import score_classes
