@@ -7,7 +7,9 @@ A run calls `step(i, n, label)`; it costs nothing when no sink is set.
 
 The ETA comes from what the runs report: a running run's rate over its current stage (steps of
 the same label and total), the durations of finished runs of the same method, and the number of
-workers the runs are spread over (see `SweepProgress.eta`).
+workers the runs are spread over (see `SweepProgress.eta`). Until a run of its method has
+finished, a run's later stages are unknown (LVLM-VAR's VST epochs say nothing of its LoRA
+steps), so an ETA resting on a current stage alone is a lower bound, printed `ETA >24m21s`.
 """
 from __future__ import annotations
 
@@ -179,12 +181,20 @@ class SweepProgress:
             free.sort()
         return max(free, default=0.0)
 
+    def _floor(self, run_ids) -> bool:
+        """True when one of these running runs is timed by its current stage alone."""
+        return any(self._typical(self.methods.get(r)) is None for r in run_ids)
+
+    def _eta_text(self, eta: float | None, floor: bool) -> str:
+        return "ETA ?" if eta is None else f"ETA {'>' if floor else ''}{duration(eta)}"
+
     def summary(self) -> str:
         eta = self.eta()
         parts = [f"{self.done}/{self.total} runs", f"{duration(time.monotonic() - self.started)} "
                  "elapsed"]
         if self.done < self.total:
-            parts.append(f"ETA {duration(eta)}" if eta is not None else "ETA ?")
+            parts.append(self._eta_text(eta, self._floor(
+                r for r in self._running if r not in self._finished)))
         parts.append(f"{self.hits} cache hit{'s' if self.hits != 1 else ''}")
         if self.failed:
             parts.append(f"{self.failed} failed")
@@ -237,7 +247,7 @@ class SweepProgress:
     def _run_line(self, run_id: str, s: dict, now: float, width: int = 0) -> str:
         total = max(int(s.get("total") or 0), 1)
         eta = self.run_eta(run_id, now)
-        tail = f" ETA {duration(eta)}" if eta is not None else ""
+        tail = f" {self._eta_text(eta, self._floor([run_id]))}" if eta is not None else ""
         bar_text = f" {bar(s.get('done', 0), total, width)}" if width else ""
         return f"{run_id} {s.get('label', '')}{bar_text} {s.get('done', 0)}/{total}{tail}"
 
