@@ -639,6 +639,9 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(exc, "reported", False):  # the driver says what it stopped itself
             print("bench: interrupted; finished runs are kept, rerun to resume", file=sys.stderr)
         return 128 + getattr(exc, "signum", 2)
+    except BrokenPipeError:  # the reader left (`bench list metrics | head`): stop as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 128 + 13  # SIGPIPE
 
 
 if __name__ == "__main__":

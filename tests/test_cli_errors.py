@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -35,6 +36,16 @@ def test_list_is_instant_and_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
     assert "lvlm_var" in out.stdout and "ntu60-xsub" in out.stdout and "vst.codebook" in out.stdout
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`bench list metrics | head`: the reader has gone; no traceback, SIGPIPE's exit status."""
+    read, write = os.pipe()
+    os.close(read)  # the reader left before the first line
+    with open(write, "wb") as stdout:
+        out = subprocess.run([sys.executable, "-m", "bench", "list", "metrics"], stdout=stdout,
+                             stderr=subprocess.PIPE, text=True)
+    assert out.returncode == 141 and out.stderr == ""
 
 
 def test_data_commands_need_a_root():
