@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.errors import BenchError
 from bench.paths import content_dir
@@ -17,11 +17,15 @@ class AblationSpec:
     values: dict  # profile -> list of values; "paper" is the full grid
     description: str
     default_suite: str = "ntu60-xsub"
-    key: str = ""  # the method config key it sweeps; defaults to the name
+    key: str = ""  # the method config key it sweeps; default: the name, less a "<method>." prefix
+    # settings every run of the sweep needs for the axis to mean something (the file's [set]
+    # table, like --set): e.g. the class-posterior projector needs a VST trained with labels
+    fixed: dict = field(default_factory=dict)
 
     @property
     def config_key(self) -> str:
-        return self.key or self.name
+        prefix = self.method + "."  # `knn.frames` sweeps knn's `frames`, as an ad-hoc axis would
+        return self.key or (self.name[len(prefix):] if self.name.startswith(prefix) else self.name)
 
     def grid(self, profile: str) -> list:
         """The profile's grid, else that of the nearest longer budget that has one (quick: cpu's;
@@ -68,6 +72,11 @@ class Sweep:
     @property
     def config_keys(self) -> tuple[str, ...]:
         return tuple(a.config_key for a in self.axes)
+
+    @property
+    def fixed(self) -> dict:
+        """The [set] settings of all axes (the swept values win over them)."""
+        return {k: v for a in self.axes for k, v in a.fixed.items()}
 
     def grids(self, profile: str, values: str | None = None) -> list[list]:
         """Each axis's values: from `--values` ("8,16" for one axis, "8,16;2,4" for two), else
@@ -143,10 +152,11 @@ def load_ablations() -> Registry:
             spec = AblationSpec(name=raw["name"], method=raw["method"], values=raw["values"],
                                 description=raw["description"],
                                 default_suite=raw.get("default_suite", "ntu60-xsub"),
-                                key=raw.get("key", ""))
+                                key=raw.get("key", ""), fixed=raw.get("set", {}))
         except (tomllib.TOMLDecodeError, KeyError) as exc:
             raise BenchError(f"{path}: invalid ablation file ({exc}); expected keys name, "
-                             f"method, description and a [values] table") from None
+                             f"method, description, a [values] table and an optional [set] "
+                             f"table") from None
         if "paper" not in spec.values:
             raise BenchError(f"{path}: [values] needs a 'paper' grid")
         registry.register(spec.name, spec)

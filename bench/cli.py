@@ -474,7 +474,9 @@ def cmd_list(args) -> int:
         ablations = load_ablations()
         for name in ablations:
             a = ablations.get(name)
-            print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}")
+            fixed = "".join(f" --set {k}={v}" for k, v in a.fixed.items())
+            fixed = f" (every run:{fixed})" if fixed else ""
+            print(f"{name:16s} method={a.method} grid={a.values['paper']}  {a.description}{fixed}")
     elif args.what == "metrics":
         from bench.metrics.registry import CONTROL_DEFINITION, CONTROLS, DIAGNOSTICS, METRICS
         for m in METRICS + DIAGNOSTICS:  # the registry: stored key, column, direction, definition

@@ -50,16 +50,19 @@ def check_config(method: str, config: dict) -> None:
         raise BenchError(f"{method} config: {type(exc).__name__}: {exc}") from None
 
 
-def check_like_defaults(method: str, config: dict, defaults: dict, path: str = "") -> None:
+def check_like_defaults(method: str, config: dict, defaults: dict, path: str = "",
+                        ranges: bool = True) -> None:
     """Each field of `config` that the method's defaults also have must be of the default's
-    type (an int may stand for a float), nested dicts field by field; a count (an int default
-    >= 1) must stay >= 1 and a non-negative number non-negative. None defaults accept anything."""
+    type (an int may stand for a float), nested dicts field by field; with `ranges`, a count (an
+    int default >= 1) must stay >= 1 and a non-negative number non-negative (a method whose
+    own check knows its ranges, where 0 may mean "off", passes False). None defaults accept
+    anything."""
     for key, default in defaults.items():
         if key not in config or default is None:
             continue
         value, name = config[key], f"{path}{key}"
         if isinstance(default, dict) and isinstance(value, dict):
-            check_like_defaults(method, value, default, f"{name}.")
+            check_like_defaults(method, value, default, f"{name}.", ranges)
             continue
         numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
         if isinstance(default, bool):
@@ -71,10 +74,12 @@ def check_like_defaults(method: str, config: dict, defaults: dict, path: str = "
         else:
             ok = isinstance(value, type(default))
         if not ok:
-            raise BenchError(f"{method} config: {name}={value!r}; expected a "
-                             f"{type(default).__name__} like its default {default!r}")
+            kind = type(default).__name__
+            raise BenchError(f"{method} config: {name}={value!r}; expected "
+                             f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} like its default "
+                             f"{default!r}")
         floor = 1 if isinstance(default, int) and default >= 1 else 0
-        if numeric and default >= 0 and value < floor:
+        if ranges and numeric and default >= 0 and value < floor:
             raise BenchError(f"{method} config: {name}={value!r}; expected >= {floor}")
 
 
@@ -98,6 +103,8 @@ def plan_sweep(source: DataSource, sweep: Sweep, grids: list[list], profile: str
     if not seeds:
         raise BenchError("--seeds: expected at least one seed")
     base = method_config(sweep.method, profile, source.suite.fit_on_for(profile))
+    for key, value in sweep.fixed.items():
+        base = set_config_value(base, key, value)
     specs = []
     for combo in itertools.product(*grids):
         config = base

@@ -22,7 +22,7 @@ def _config(method: str, **changes) -> dict:
 
 
 @pytest.mark.parametrize("method, change, message", [
-    ("knn", {"frames": "abc"}, "frames='abc'; expected a int"),
+    ("knn", {"frames": "abc"}, "frames='abc'; expected an int"),
     ("knn", {"frames": 0}, "frames=0; expected >= 1"),
     ("knn", {"include_val": 1}, "include_val=1; expected a bool"),
     ("stgcn", {"lr": -0.1}, "lr=-0.1; expected >= 0"),
@@ -31,6 +31,10 @@ def _config(method: str, **changes) -> dict:
     # augment is checked by the GCNs themselves (OWN_CHECKS): null or angles >= 0
     ("stgcn", {"augment__yaw_deg": -5}, "augment.yaw_deg=-5; expected null or {yaw_deg"),
     ("stgcn", {"augment": 3}, "augment=3; expected null or"),
+    # lvlm_var's own check (config.py) also holds each value to its [base] value's type
+    ("lvlm_var", {"lvlm.lr": "abc"}, "lvlm.lr='abc'; expected a float"),
+    ("lvlm_var", {"lvlm.steps": 1.5}, "lvlm.steps=1.5; expected an int"),
+    ("lvlm_var", {"vst.merge_runs": 1}, "vst.merge_runs=1; expected a bool"),
 ])
 def test_a_value_unlike_the_recipe_is_refused_in_one_line(method, change, message):
     with pytest.raises(BenchError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -43,6 +47,8 @@ def test_a_value_unlike_the_recipe_is_refused_in_one_line(method, change, messag
     ("tsn", {"video_root": "/data/rgb"}),  # a None default takes anything
     ("stgcn", {"augment": None}),  # augmentation off
     ("stgcn", {"augment": {"yaw_deg": 0, "tilt_deg": 0, "scale": 0}}),  # 0 degrees is no count
+    # lvlm_var: 0 means off / the whole batch for these counts, an int may stand for a float
+    ("lvlm_var", {"lvlm.micro_batch": 0, "lvlm.min_steps": 0, "vst.aug_copies": 0, "lvlm.lr": 1}),
 ])
 def test_values_like_the_recipe_pass(method, change):
     check_config(method, _config(method, **change))

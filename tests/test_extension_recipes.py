@@ -63,3 +63,23 @@ def test_a_new_ablation_axis_is_one_toml_file(tmp_path, monkeypatch):
     assert (spec.method, spec.values["cpu"]) == ("knn", [16, 32])
     assert ablations.set_config_value({"frames": 32, "metric": "cosine"}, "frames", 16) == {
         "frames": 16, "metric": "cosine"}
+
+
+def test_an_ablation_sets_what_its_axis_needs_in_every_run(tmp_path, monkeypatch):
+    """An ablation file's [set] table reaches every planned run, under the swept values."""
+    import bench.ablations as ablations
+    from bench.data.datasets import resolve_source
+    from bench.plan import plan_sweep
+    from bench.suites import SUITES
+
+    folder = tmp_path / "ablations"
+    folder.mkdir()
+    (folder / "knn.frames.toml").write_text(
+        'name = "knn.frames"\nmethod = "knn"\ndescription = "frames"\n'
+        '[set]\nmetric = "euclidean"\n[values]\npaper = [16, 32]\n')
+    monkeypatch.setattr(ablations, "content_dir", lambda name: tmp_path / name)
+    sweep = ablations.resolve_sweep("knn.frames", ablations.load_ablations())
+    source = resolve_source(SUITES.get("mini-xsub"), "synthetic")
+    specs = plan_sweep(source, sweep, sweep.grids("paper"), "cpu", [0])
+    assert [(s.config["frames"], s.config["metric"]) for s in specs] == [
+        (16, "euclidean"), (32, "euclidean")]

@@ -48,6 +48,23 @@ def test_project_registries_hold_the_documented_entries():
     assert {"vst.codebook", "vst.token_rate", "lora.rank"} <= set(load_ablations().names())
 
 
+def test_every_shipped_ablation_grid_passes_the_plan_time_check():
+    """Each value of each profile's grid, with the file's [set] settings, is a config its method
+    accepts (the class-posterior projector once failed on the defaults it no longer fits)."""
+    from bench.ablations import Sweep, load_ablations, set_config_value
+    from bench.plan import check_config, method_config
+
+    ablations = load_ablations()
+    for name in ablations.names():
+        axis = ablations.get(name)
+        for profile, grid in axis.values.items():
+            base = method_config(axis.method, profile)
+            for key, value in Sweep((axis,)).fixed.items():
+                base = set_config_value(base, key, value)
+            for value in grid:
+                check_config(axis.method, set_config_value(base, axis.config_key, value))
+
+
 def test_a_new_method_is_one_module_with_its_register_literal(tmp_path, monkeypatch):
     """CONTRIBUTING's method recipe: a module declaring REGISTER is found without importing it,
     and its class loads on first use."""

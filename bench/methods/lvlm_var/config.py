@@ -39,11 +39,15 @@ def default_config(profile: str) -> dict:
 
 
 def check_config(config: dict) -> dict:
-    """The config, validated: exactly the known keys, allowed choices, sane numbers."""
+    """The config, validated: exactly the known keys, each of its [base] value's type (`--set
+    lvlm.lr=abc` fails here, not an hour into a run), allowed choices, sane numbers."""
+    from bench.plan import check_like_defaults
+
     unknown = sorted(set(config) - set(recipes.base(RECIPE)))
     missing = sorted(set(recipes.base(RECIPE)) - set(config))
     if unknown or missing:
         raise BenchError(f"lvlm_var config: unknown keys {unknown}, missing keys {missing}")
+    check_like_defaults(RECIPE, config, recipes.base(RECIPE), ranges=False)
     for key, allowed in CHOICES.items():
         if config[key] not in allowed:
             raise BenchError(f"lvlm_var config: {key}={config[key]!r}; expected one of {allowed}")
