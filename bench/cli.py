@@ -90,6 +90,9 @@ def _seeds(text: str) -> list[int]:
     if not seeds or min(seeds) < 0:
         raise BenchError(f"--seeds {text!r}: expected one or more non-negative integers, e.g. "
                          f"--seeds 0,1,2")
+    twice = sorted({s for s in seeds if seeds.count(s) > 1})
+    if twice:  # the same seed is the same run id: it would be planned twice
+        raise BenchError(f"--seeds {text!r}: seed {twice[0]} is given twice")
     return seeds
 
 

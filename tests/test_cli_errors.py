@@ -15,6 +15,8 @@ def bench(*args, env=None):
     (["run", "--methods", "stgcm", "--data", "synthetic", "--suite", "mini-xsub"], "unknown method 'stgcm'"),
     (["ablate", "vst.codebok", "--data", "synthetic"], "did you mean 'vst.codebook'"),
     (["run", "--data-root", "/nonexistent/ntu"], "does not exist"),
+    (["run", "--seeds", "0,1,0", "--data", "synthetic", "--suite", "mini-xsub"],
+     "seed 0 is given twice"),
 ])
 def test_bad_input_is_one_line_without_traceback(args, message):
     out = bench(*args)
