@@ -150,7 +150,8 @@ def _dispatch(pending, store, workers, executor_name, resources, live, options, 
         progress.close()
     except Stopped as exc:
         stopped = _stop(executor)  # before the lock goes: no run may commit after it
-        say(f"stopping: {stopped} runs in flight were stopped; rerun the same command to resume")
+        runs = "1 run in flight was" if stopped == 1 else f"{stopped} runs in flight were"
+        say(f"stopping: {runs} stopped; rerun the same command to resume")
         exc.reported = True
         raise
     finally:
