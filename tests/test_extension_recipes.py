@@ -50,15 +50,22 @@ def test_register_refuses_a_duplicate_key_and_an_unknown_kind():
         R.register(R.Metric("x", "X", "diagnostic", True, "not a table metric"))
 
 
-def test_a_new_ablation_axis_is_one_toml_file(tmp_path, monkeypatch):
+def _ablations_folder_with(tmp_path, monkeypatch, text: str):
+    """bench.ablations reading an ablations/ folder that holds one file, knn.frames.toml."""
     import bench.ablations as ablations
 
     folder = tmp_path / "ablations"
     folder.mkdir()
-    (folder / "knn.frames.toml").write_text(
+    (folder / "knn.frames.toml").write_text(text)
+    monkeypatch.setattr(ablations, "content_dir", lambda name: tmp_path / name)
+    return ablations
+
+
+def test_a_new_ablation_axis_is_one_toml_file(tmp_path, monkeypatch):
+    ablations = _ablations_folder_with(
+        tmp_path, monkeypatch,
         'name = "knn.frames"\nmethod = "knn"\ndescription = "frames each clip is resampled to"\n'
         '\n[values]\npaper = [16, 32, 64]\ncpu = [16, 32]\nsmoke = [8, 16]\n')
-    monkeypatch.setattr(ablations, "content_dir", lambda name: tmp_path / name)
     spec = ablations.load_ablations().get("knn.frames")
     assert (spec.method, spec.values["cpu"]) == ("knn", [16, 32])
     assert ablations.set_config_value({"frames": 32, "metric": "cosine"}, "frames", 16) == {
@@ -67,17 +74,13 @@ def test_a_new_ablation_axis_is_one_toml_file(tmp_path, monkeypatch):
 
 def test_an_ablation_sets_what_its_axis_needs_in_every_run(tmp_path, monkeypatch):
     """An ablation file's [set] table reaches every planned run, under the swept values."""
-    import bench.ablations as ablations
     from bench.data.datasets import resolve_source
     from bench.plan import plan_sweep
     from bench.suites import SUITES
 
-    folder = tmp_path / "ablations"
-    folder.mkdir()
-    (folder / "knn.frames.toml").write_text(
-        'name = "knn.frames"\nmethod = "knn"\ndescription = "frames"\n'
+    ablations = _ablations_folder_with(
+        tmp_path, monkeypatch, 'name = "knn.frames"\nmethod = "knn"\ndescription = "frames"\n'
         '[set]\nmetric = "euclidean"\n[values]\npaper = [16, 32]\n')
-    monkeypatch.setattr(ablations, "content_dir", lambda name: tmp_path / name)
     sweep = ablations.resolve_sweep("knn.frames", ablations.load_ablations())
     source = resolve_source(SUITES.get("mini-xsub"), "synthetic")
     specs = plan_sweep(source, sweep, sweep.grids("paper"), "cpu", [0])
